@@ -1,0 +1,66 @@
+"""fanflow: dynamic LLM workflows.
+
+A short Python script, run in a sandbox, fans a job out to many subagents
+(each with a fresh context and a tool allowlist) and fans their answers back
+in. This namespace only re-exports; everything else is private.
+"""
+
+from ._agents import AgentDefinition
+from ._errors import (
+    AgentCapError,
+    AgentError,
+    ConfigError,
+    FanflowError,
+    ModelError,
+    RunError,
+    SandboxError,
+    ScriptError,
+    UserError,
+)
+from ._journal import Journal
+from ._limits import Limits
+from ._models import (
+    FunctionModel,
+    Message,
+    Model,
+    ModelRequest,
+    ModelResponse,
+    SimModel,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+    Usage,
+)
+from ._run import RunOptions, run_script
+from ._script import STUBS as SCRIPT_API_STUBS
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SCRIPT_API_STUBS",
+    "AgentCapError",
+    "AgentDefinition",
+    "AgentError",
+    "ConfigError",
+    "FanflowError",
+    "FunctionModel",
+    "Journal",
+    "Limits",
+    "Message",
+    "Model",
+    "ModelError",
+    "ModelRequest",
+    "ModelResponse",
+    "RunError",
+    "RunOptions",
+    "SandboxError",
+    "ScriptError",
+    "SimModel",
+    "ToolCall",
+    "ToolResult",
+    "ToolSpec",
+    "Usage",
+    "UserError",
+    "__version__",
+    "run_script",
+]

@@ -1,0 +1,18 @@
+"""Subagents: definitions, the tools they may use, and the loop that runs them."""
+
+from ._definitions import AGENT_TOOLS, BUILTIN_AGENTS, AgentDefinition, AgentRegistry
+from ._loop import AgentJob, AgentOutcome, run_agent
+from ._parse import parse_reply
+from ._tools import AgentTools
+
+__all__ = [
+    "AGENT_TOOLS",
+    "BUILTIN_AGENTS",
+    "AgentDefinition",
+    "AgentJob",
+    "AgentOutcome",
+    "AgentRegistry",
+    "AgentTools",
+    "parse_reply",
+    "run_agent",
+]

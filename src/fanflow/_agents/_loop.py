@@ -1,0 +1,92 @@
+"""The subagent loop: one fresh conversation from prompt to final answer.
+
+model call -> run the tool calls it asks for (concurrently) -> feed results
+back -> ... until a final answer or the turn limit. Tool errors go back to
+the model; they never crash the agent. With a JSON Schema the answer is
+validated and gets one repair turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+
+from .._errors import ModelError
+from .._models import Message, Model, ModelRequest, Usage
+from ._definitions import AgentDefinition
+from ._parse import looks_like_truncated_json, parse_reply
+from ._tools import AgentTools
+
+
+@dataclass
+class AgentJob:
+    """Everything one subagent run needs."""
+
+    definition: AgentDefinition
+    prompt: str
+    model: Model
+    tools: AgentTools
+    max_tokens: int
+    effort: str | None = None
+    schema: dict[str, Any] | None = None
+    preamble: list[Message] = field(default_factory=list)
+    max_turns: int = 24
+
+
+@dataclass
+class AgentOutcome:
+    value: Any
+    turns: int
+
+
+async def run_agent(job: AgentJob, on_usage: Callable[[Usage], None]) -> AgentOutcome:
+    """Drive one subagent to its final value; raises `ModelError` when it cannot."""
+    messages = [*job.preamble, Message("user", job.prompt)]
+    repaired = False
+    for turn in range(1, job.max_turns + 1):
+        reply = await job.model.request(ModelRequest(
+            system=job.definition.system_prompt, messages=list(messages),
+            tools=job.tools.specs(), max_tokens=job.max_tokens, effort=job.effort,
+            agent_type=job.definition.name,
+        ))
+        on_usage(reply.usage)
+        if reply.tool_calls:
+            messages.append(Message("assistant", reply.text, tool_calls=reply.tool_calls))
+            results = await asyncio.gather(*(job.tools.execute(c) for c in reply.tool_calls))
+            messages.append(Message("user", tool_results=list(results)))
+            continue
+        problem = _problem(reply.text, reply.stop_reason, job.schema)
+        if problem is None:
+            return AgentOutcome(parse_reply(reply.text), turn)
+        if repaired or job.schema is None:
+            raise ModelError(problem)
+        repaired = True
+        messages.append(Message("assistant", reply.text))
+        messages.append(Message("user", f"{problem}. Answer again with only a JSON value "
+                                        f"matching this schema:\n{json.dumps(job.schema)}"))
+    raise ModelError(f"no final answer after {job.max_turns} turns (the turn limit); "
+                     "give the agent a narrower task")
+
+
+def _problem(text: str, stop_reason: str, schema: dict[str, Any] | None) -> str | None:
+    if not text.strip():
+        return "the model returned an empty answer"
+    if stop_reason == "max_tokens" and looks_like_truncated_json(text):
+        return "the answer was cut at max_tokens mid-JSON; raise max_tokens"
+    if schema is None:
+        return None
+    value = parse_reply(text)
+    try:
+        jsonschema.validate(value, schema)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
+        return f"the answer does not match the schema at {where}: {exc.message}"
+    except jsonschema.SchemaError as exc:
+        raise ModelError(f"the schema given to spawn() is not valid JSON Schema: {exc.message}")\
+            from None
+    return None

@@ -1,0 +1,108 @@
+"""The `_ff_*` host functions: the sandbox's only way out.
+
+Each takes plain values from the sandbox, checks them, calls the scheduler or
+the workspace, and turns fanflow errors into the builtin exceptions a script
+can catch (`ValueError`, `PermissionError`, ...), with the same message.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from ._errors import AgentCapError, FanflowError, UserError
+from ._scheduler import Scheduler
+from ._synthesis import synthesize
+from ._workspace import ToolError
+
+_BUILTIN_ERRORS: dict[str, type[Exception]] = {
+    "ValueError": ValueError, "TypeError": TypeError, "PermissionError": PermissionError,
+    "FileNotFoundError": FileNotFoundError, "OSError": OSError, "TimeoutError": TimeoutError,
+}
+SCRIPT_TOOLS = ("glob", "read", "grep", "write", "git_restore", "run")
+
+
+def _translate(error: FanflowError) -> Exception:
+    if isinstance(error, ToolError):
+        return _BUILTIN_ERRORS.get(error.kind, ValueError)(str(error))
+    if isinstance(error, AgentCapError):
+        return RuntimeError(str(error))
+    if isinstance(error, UserError):
+        return ValueError(str(error))
+    return RuntimeError(str(error))
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    if _is_async(fn):
+        @functools.wraps(fn)
+        async def async_wrapper(*args: Any) -> Any:
+            try:
+                return await fn(*args)
+            except FanflowError as exc:
+                raise _translate(exc) from None
+        return async_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except FanflowError as exc:
+            raise _translate(exc) from None
+    return wrapper
+
+
+def _is_async(fn: Callable[..., Any]) -> bool:
+    import inspect
+    return inspect.iscoroutinefunction(fn)
+
+
+def host_functions(scheduler: Scheduler, on_log: Callable[[str], None]) -> dict[str, Any]:
+    """The dict handed to the sandbox as `external_lookup`."""
+
+    def ff_spawn(agent, prompt, tools, max_tokens, model, effort, schema, label):
+        return scheduler.register(agent, prompt, tools=tools, max_tokens=max_tokens, model=model,
+                                  effort=effort, schema=schema, label=label)
+
+    async def ff_synthesize(data, instructions, model, schema):
+        return await synthesize(scheduler, data, instructions, model, schema)
+
+    def ff_log(text):
+        scheduler.check_fatal()
+        on_log(str(text)[:2000])
+
+    async def ff_tool(name, args):
+        scheduler.check_fatal()
+        if name not in SCRIPT_TOOLS or not isinstance(args, list):
+            raise ToolError(f"unknown tool {name!r}")
+        return await _run_tool(scheduler, name, args)
+
+    functions = {
+        "_ff_spawn": ff_spawn,
+        "_ff_await": scheduler.await_agent,
+        "_ff_gather_limit": scheduler.gather_limit,
+        "_ff_unit_failed": scheduler.unit_failed,
+        "_ff_phase": scheduler.set_phase,
+        "_ff_synthesize": ff_synthesize,
+        "_ff_log": ff_log,
+        "_ff_tool": ff_tool,
+    }
+    return {name: _guard(fn) for name, fn in functions.items()}
+
+
+async def _run_tool(scheduler: Scheduler, name: str, args: list[Any]) -> Any:
+    ws = scheduler.workspace
+    try:
+        if name == "glob":
+            return ws.glob(*args)
+        if name == "read":
+            return ws.read(*args)
+        if name == "grep":
+            return ws.grep(*args)
+        if name == "write":
+            return ws.write(*args)
+        if name == "git_restore":
+            return ws.git_restore(*args)
+        return await scheduler.commands.run(*args)
+    except TypeError as exc:
+        raise ToolError(f"tools.{name}(): {exc}", "TypeError") from None

@@ -1,0 +1,6 @@
+"""The SQLite run journal: schema migrations and the store."""
+
+from ._schema import MIGRATIONS, migrate
+from ._store import FINISHED, Journal, default_home
+
+__all__ = ["FINISHED", "MIGRATIONS", "Journal", "default_home", "migrate"]

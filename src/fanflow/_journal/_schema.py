@@ -1,0 +1,128 @@
+"""The journal's schema, as named migrations applied in order, once each.
+
+A migration is never edited after it ships; a change is a new entry at the
+end of `MIGRATIONS`. `tests/test_journal.py` pins the resulting columns.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+
+Migration = tuple[str, Callable[[sqlite3.Connection], None]]
+
+
+def _execute_all(db: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT first and break the migration's transaction
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _m001_initial(db: sqlite3.Connection) -> None:
+    _execute_all(
+        db,
+        """
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            ended_at REAL,
+            status TEXT NOT NULL,
+            script TEXT NOT NULL,
+            script_hash TEXT NOT NULL,
+            script_path TEXT,
+            workflow_name TEXT,
+            workspace TEXT NOT NULL,
+            args_json TEXT NOT NULL DEFAULT '{}',
+            settings_json TEXT NOT NULL DEFAULT '{}',
+            result_json TEXT,
+            error TEXT,
+            pid INTEGER,
+            heartbeat_at REAL
+        );
+        CREATE TABLE phases (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            idx INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            PRIMARY KEY (run_id, name)
+        );
+        CREATE TABLE agents (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            id INTEGER NOT NULL,
+            phase TEXT NOT NULL,
+            seq_in_phase INTEGER NOT NULL,
+            agent_type TEXT NOT NULL,
+            label TEXT,
+            model TEXT NOT NULL,
+            tools_json TEXT NOT NULL,
+            prompt TEXT NOT NULL,
+            prompt_hash TEXT NOT NULL,
+            identity TEXT NOT NULL,
+            status TEXT NOT NULL,
+            result_json TEXT,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            turns INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            ended_at REAL,
+            PRIMARY KEY (run_id, id)
+        );
+        CREATE INDEX agents_by_status ON agents(run_id, status);
+        CREATE INDEX agents_by_identity ON agents(run_id, identity);
+        CREATE TABLE usage (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            agent_id INTEGER,
+            phase TEXT NOT NULL,
+            model TEXT NOT NULL,
+            input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            cache_read_input_tokens INTEGER NOT NULL,
+            cache_creation_input_tokens INTEGER NOT NULL,
+            cost_usd REAL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX usage_by_run ON usage(run_id, phase);
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            phase TEXT,
+            agent_id INTEGER,
+            message TEXT NOT NULL
+        );
+        CREATE INDEX events_by_run ON events(run_id, id);
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    ("001_initial", _m001_initial),
+]
+
+
+def migrate(db: sqlite3.Connection) -> list[str]:
+    """Apply every migration not yet recorded; returns the names applied now."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL)"
+    )
+    done = {row[0] for row in db.execute("SELECT name FROM schema_migrations")}
+    applied = []
+    for name, apply in MIGRATIONS:
+        if name in done:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            apply(db)
+            db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, time.time()))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied

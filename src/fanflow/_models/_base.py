@@ -1,0 +1,118 @@
+"""The one interface every model provider implements.
+
+Messages are provider-neutral: a provider turns them into its wire format and
+its reply back into a `ModelResponse`. The subagent loop never sees an SDK type.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool as the model sees it: a name, what it does, and its JSON Schema input."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """The model asks the host to run a tool."""
+
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a tool call returned, sent back to the model on the next turn."""
+
+    call_id: str
+    content: str
+    is_error: bool = False
+
+
+@dataclass
+class Message:
+    """One turn of a conversation.
+
+    `role="system"` in the middle of a conversation is the fan-in block of
+    `synthesize`; providers that cannot take it get it as a user message.
+    """
+
+    role: Literal["user", "assistant", "system"]
+    text: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_results: list[ToolResult] = field(default_factory=list)
+
+
+@dataclass
+class Usage:
+    """Tokens one model call used, cache reads and writes included."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+
+    def __iadd__(self, other: Usage) -> Usage:
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cache_read_input_tokens += other.cache_read_input_tokens
+        self.cache_creation_input_tokens += other.cache_creation_input_tokens
+        return self
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """Everything one model call needs; built fresh by the subagent loop each turn."""
+
+    system: str
+    messages: list[Message]
+    tools: list[ToolSpec]
+    max_tokens: int
+    effort: str | None = None
+    agent_type: str = "general"
+
+
+@dataclass
+class ModelResponse:
+    """The model's reply: final text, or tool calls to run before the next turn."""
+
+    text: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    stop_reason: str = "end_turn"
+
+
+class Model(abc.ABC):
+    """A model a subagent can talk to. One subclass per provider."""
+
+    name: str = "model"
+    context_tokens: int = 200_000
+    """How many tokens a request may hold; `synthesize` reduces data that exceeds it."""
+
+    supports_mid_system: bool = False
+    """Whether a `system` message may appear mid-conversation (fan-in block)."""
+
+    @abc.abstractmethod
+    async def request(self, req: ModelRequest) -> ModelResponse:
+        """Make one model call. Raise `ModelError` for replies that cannot be used."""
+
+    def price(self, usage: Usage) -> float | None:
+        """USD for `usage`, or None when the price is unknown (never a guess)."""
+        return None
+
+    async def aclose(self) -> None:  # noqa: B027 - most models hold nothing to close
+        """Release clients and connections."""
+
+
+def estimate_tokens(text: str) -> int:
+    """A provider-free token count: about four characters a token."""
+    return max(1, (len(text) + 3) // 4)

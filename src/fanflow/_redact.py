@@ -1,0 +1,32 @@
+"""Keep secrets out of everything fanflow writes.
+
+Any environment variable whose name ends in `_KEY`, `_TOKEN` or `_SECRET`
+(API keys included) is a secret; its value is replaced by `[redacted]` in the
+journal, events, logs and error messages.
+"""
+
+from __future__ import annotations
+
+import os
+
+_SUFFIXES = ("_KEY", "_TOKEN", "_SECRET")
+_MIN_SECRET_LEN = 8
+
+
+def secret_values() -> list[str]:
+    """Current secret values, longest first so overlapping ones redact whole."""
+    values = {
+        v for k, v in os.environ.items()
+        if k.upper().endswith(_SUFFIXES) and len(v) >= _MIN_SECRET_LEN
+    }
+    return sorted(values, key=len, reverse=True)
+
+
+def redact(text: str | None) -> str | None:
+    """`text` with every secret value replaced."""
+    if not text:
+        return text
+    for value in secret_values():
+        if value in text:
+            text = text.replace(value, "[redacted]")
+    return text

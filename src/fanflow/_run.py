@@ -1,0 +1,191 @@
+"""One workflow run, from checked script to journaled report.
+
+Order matters and is the contract of DESIGN §6: everything that can be
+checked (workspace, config, model names, agent names, the script's syntax and
+types) is checked before the run is journaled or any model is called; a
+failure there is a `UserError` and nothing is spent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import secrets
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ._agents import AgentRegistry
+from ._bridge import host_functions
+from ._commands import Commands
+from ._config import load_config
+from ._errors import ConfigError, FanflowError, RunError
+from ._journal import Journal
+from ._limits import Limits
+from ._models import Model
+from ._report import build_report
+from ._scheduler import ModelCache, RunSettings, Scheduler
+from ._script import Sandbox, ScriptInfo, check_syntax_and_names
+from ._workspace import Workspace
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """How to run one script. Every field has the CLI's default."""
+
+    model: str = "sim"
+    agent_model: str | None = None
+    agent_effort: str = "high"
+    workspace: str | os.PathLike[str] = "."
+    args: dict[str, str] = field(default_factory=dict)
+    concurrency: int | None = None
+    """Run-wide cap on subagents in flight; None: the workspace config's, else 16."""
+    max_agents: int | None = None
+    """Cap on subagents spawned; None: the workspace config's, else 1000."""
+    limits: Limits = field(default_factory=Limits)
+    """Other limits (turns, the script's CPU, memory and recursion)."""
+    script_path: str = "script.py"
+    workflow_name: str | None = None
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+class Run:
+    """Prepare with the constructor, then `await check(sandbox)` and `await execute(sandbox)`."""
+
+    def __init__(self, script: str, options: RunOptions, journal: Journal,
+                 models: dict[str, Model] | None = None) -> None:
+        self.script, self.options, self.journal = script, options, journal
+        self.run_id = new_run_id()
+        self.workspace = Workspace(options.workspace)
+        config = load_config(self.workspace.root)
+        self.limits = replace(
+            options.limits,
+            concurrency=options.concurrency or config.concurrency or options.limits.concurrency,
+            max_agents=options.max_agents or config.max_agents or options.limits.max_agents)
+        self.commands = Commands(self.workspace.root, config.commands)
+        self.registry = AgentRegistry(self.workspace.root)
+        self.models = ModelCache(models)
+        for name in {options.model, options.agent_model} - {None}:
+            self.models.get(name)  # type: ignore[arg-type]  # unknown model: ConfigError now
+        self.info: ScriptInfo = check_syntax_and_names(script, options.script_path, self.registry)
+        self.started = asyncio.Event()
+
+    async def check(self, sandbox: Sandbox) -> None:
+        """The sandbox's type check; a `ScriptError` with the line if it fails."""
+        await sandbox.check(self.script, self.options.script_path)
+
+    async def execute(self, sandbox: Sandbox) -> dict[str, Any]:
+        """Run the checked script; always returns the report, whatever happened."""
+        self._journal_start()
+        started = time.time()
+        status, result, error = "failed", None, None
+        scheduler: Scheduler | None = None
+        try:
+            async with asyncio.TaskGroup() as tg:
+                scheduler = self._scheduler(tg)
+                outcome = await sandbox.execute(
+                    self.script, self.options.script_path,
+                    host=host_functions(scheduler, self._log), args=self.options.args,
+                    limits=self.limits, seed=self.run_id, started_at=started,
+                    on_print=lambda text: self._event("print", text))
+            result = outcome.value
+            status = self._status(scheduler)
+            error = str(scheduler.fatal) if scheduler.fatal else None
+        except FanflowError as exc:
+            error = str(exc)
+        except asyncio.CancelledError:
+            status = "cancelled"
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+        finally:
+            await self.models.aclose()
+        self._journal_end(status, result, error, scheduler)
+        return build_report(self.journal, self.run_id)
+
+    def _scheduler(self, tg: asyncio.TaskGroup) -> Scheduler:
+        settings = RunSettings(model=self.options.model, agent_model=self.options.agent_model,
+                               agent_effort=self.options.agent_effort)
+        return Scheduler(run_id=self.run_id, journal=self.journal, limits=self.limits,
+                         settings=settings, workspace=self.workspace, registry=self.registry,
+                         commands=self.commands, models=self.models, task_group=tg)
+
+    def _status(self, scheduler: Scheduler) -> str:
+        if scheduler.fatal is not None:
+            return "failed"
+        counts = self.journal.agent_counts(self.run_id)
+        failed = counts.get("failed", 0) + len(scheduler.unit_failures)
+        if failed and not counts.get("succeeded"):
+            return "failed"  # a run that only fails is not a partial success
+        return "partial" if failed else "succeeded"
+
+    def _journal_start(self) -> None:
+        opts = self.options
+        self.journal.create_run(
+            self.run_id, script=self.script,
+            script_hash=hashlib.sha256(self.script.encode()).hexdigest(),
+            script_path=opts.script_path, workflow_name=opts.workflow_name or
+            self.info.meta.get("name"), workspace=str(self.workspace.root), args=opts.args,
+            settings={"model": opts.model, "agent_model": opts.agent_model,
+                      "agent_effort": opts.agent_effort, "concurrency": self.limits.concurrency,
+                      "max_agents": self.limits.max_agents})
+        self.journal.start_run(self.run_id)
+        self.started.set()
+
+    def _journal_end(self, status: str, result: Any, error: str | None,
+                     scheduler: Scheduler | None) -> None:
+        if status == "cancelled":
+            self.journal.cancel_unfinished_agents(self.run_id)
+            self.journal.mark_not_run(self.run_id, "cancelled")
+        else:
+            left = self.journal.mark_not_run(self.run_id)
+            if left:
+                self._event("not_run", f"{left} spawned agent(s) were never awaited, so never "
+                                       "ran; await them or pass them to gather()")
+        if result is None and scheduler is not None and scheduler.last_synthesis is not None:
+            result = scheduler.last_synthesis
+        self.journal.finish_run(self.run_id, status, result=result, error=error)
+
+    def _log(self, text: str) -> None:
+        self._event("log", text)
+
+    def _event(self, kind: str, text: str) -> None:
+        self.journal.event(self.run_id, kind, text)
+
+
+async def run_script(script: str, options: RunOptions | None = None, *,
+                     journal: Journal | None = None,
+                     models: dict[str, Model] | None = None) -> dict[str, Any]:
+    """Check and run `script`; the DESIGN §5 report. The programmatic `fanflow run`."""
+    journal = journal or Journal()
+    run = Run(script, options or RunOptions(), journal, models)
+    async with Sandbox() as sandbox:
+        await run.check(sandbox)
+        return await run.execute(sandbox)
+
+
+def read_script(path: str) -> str:
+    """A script file's text, or a `ConfigError` that says what is wrong with it."""
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"no script at {path!r}; pass a file path or a saved workflow name")
+    if p.is_dir():
+        raise ConfigError(f"{path!r} is a directory; pass the workflow's .py file")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path!r}: {exc.strerror}") from None
+    if b"\x00" in data:
+        raise ConfigError(f"{path!r} is a binary file, not a Python workflow script")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path!r} is not UTF-8 text; save it as UTF-8") from None
+
+
+__all__ = ["Run", "RunError", "RunOptions", "read_script", "run_script"]

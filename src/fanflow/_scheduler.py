@@ -1,0 +1,280 @@
+"""The scheduler: every host-side limit of a run, whatever the script asks for.
+
+It registers spawns (checking the agent cap before any request is made),
+runs subagents under the run-wide concurrency cap inside the run's task
+group (so cancelling the run cancels every call in flight), keeps per-phase
+accounting, and journals each agent as it starts and ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+
+from ._agents import AGENT_TOOLS, AgentDefinition, AgentJob, AgentRegistry, AgentTools, run_agent
+from ._commands import Commands
+from ._errors import AgentCapError, ConfigError, FanflowError
+from ._journal import Journal
+from ._limits import Limits
+from ._models import Message, Model, Usage, resolve_model
+from ._workspace import Workspace
+
+EFFORTS = ("low", "medium", "high", "xhigh", "max")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Model choices for a run's subagents."""
+
+    model: str = "sim"
+    agent_model: str | None = None
+    agent_effort: str = "high"
+    default_max_tokens: int = 8000
+
+
+@dataclass
+class Spawn:
+    """One registered subagent, from `spawn()` until its result is journaled."""
+
+    id: int
+    phase: str
+    definition: AgentDefinition
+    prompt: str
+    tools: tuple[str, ...]
+    max_tokens: int
+    model_name: str
+    effort: str | None
+    schema: dict[str, Any] | None
+    label: str | None
+    preamble: list[Message] = field(default_factory=list)
+    started: bool = False
+
+
+class ModelCache:
+    """One model object per model name for the whole run (clients are reused)."""
+
+    def __init__(self, preset: dict[str, Model] | None = None) -> None:
+        self._models: dict[str, Model] = dict(preset or {})
+
+    def get(self, name: str) -> Model:
+        if name not in self._models:
+            self._models[name] = resolve_model(name)
+        return self._models[name]
+
+    async def aclose(self) -> None:
+        for model in self._models.values():
+            await model.aclose()
+
+
+class Scheduler:
+    """Admits, runs and accounts for a run's subagents."""
+
+    def __init__(self, *, run_id: str, journal: Journal, limits: Limits, settings: RunSettings,
+                 workspace: Workspace, registry: AgentRegistry, commands: Commands,
+                 models: ModelCache, task_group: asyncio.TaskGroup) -> None:
+        self.run_id, self.journal, self.limits, self.settings = run_id, journal, limits, settings
+        self.workspace, self.registry, self.commands = workspace, registry, commands
+        self.models, self._tg = models, task_group
+        self._slots = asyncio.Semaphore(limits.concurrency)
+        self._spawns: dict[int, Spawn] = {}
+        self._phase_seq: dict[str, int] = {}
+        self.phase = "main"
+        self.in_flight = self.peak_in_flight = self.spawned = 0
+        self.fatal: FanflowError | None = None
+        self.failure_messages: set[str] = set()
+        self.unit_failures: list[dict[str, Any]] = []
+        self.last_synthesis: Any = None
+
+    # phases ----------------------------------------------------------------------
+    def set_phase(self, name: object) -> None:
+        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+            raise TypeError("phase() takes a non-empty name of at most 100 characters")
+        self.phase = name.strip()
+        self._ensure_phase(self.phase)
+
+    def _ensure_phase(self, name: str) -> None:
+        if name not in self._phase_seq:
+            self._phase_seq[name] = 0
+            self.journal.add_phase(self.run_id, len(self._phase_seq) - 1, name)
+
+    # admission -------------------------------------------------------------------
+    def check_fatal(self) -> None:
+        if self.fatal is not None:
+            raise self.fatal
+
+    def register(self, agent: object, prompt: object, *, tools: object = None,
+                 max_tokens: object = None, model: object = None, effort: object = None,
+                 schema: object = None, label: object = None,
+                 preamble: list[Message] | None = None) -> int:
+        """Admit one spawn; raises before any request when it would pass the agent cap."""
+        self.check_fatal()
+        definition = self._definition(agent)
+        prompt_text = _require_str(prompt, "prompt")
+        granted = self._tools(tools, definition)
+        model_name = self._model_name(model, definition)
+        spawn_effort = self._effort(effort)
+        tokens = self._max_tokens(max_tokens)
+        schema_dict = _schema(schema)
+        label_text = None if label is None else _require_str(label, "label")[:200]
+        if self.spawned >= self.limits.max_agents:
+            self.fatal = AgentCapError(
+                f"agent cap of {self.limits.max_agents} reached in phase {self.phase}; "
+                "chunk the work or filter before spawning")
+            self.journal.event(self.run_id, "error", str(self.fatal), phase=self.phase)
+            raise self.fatal
+        self._ensure_phase(self.phase)
+        self.spawned += 1
+        seq = self._phase_seq[self.phase]
+        self._phase_seq[self.phase] = seq + 1
+        spawn = Spawn(self.spawned, self.phase, definition, prompt_text, granted, tokens,
+                      model_name, spawn_effort, schema_dict, label_text, preamble or [])
+        self._spawns[spawn.id] = spawn
+        self._journal_spawn(spawn, seq)
+        return spawn.id
+
+    def _journal_spawn(self, spawn: Spawn, seq: int) -> None:
+        prompt_hash = hashlib.sha256(
+            (spawn.prompt + "".join(m.text for m in spawn.preamble)).encode()).hexdigest()
+        identity = hashlib.sha256(json.dumps(
+            [spawn.phase, seq, spawn.definition.name, prompt_hash, spawn.tools, spawn.model_name,
+             spawn.effort, spawn.schema], sort_keys=True).encode()).hexdigest()
+        self.journal.add_agent(
+            self.run_id, spawn.id, phase=spawn.phase, seq_in_phase=seq,
+            agent_type=spawn.definition.name, label=spawn.label, model=spawn.model_name,
+            tools=list(spawn.tools), prompt=spawn.prompt, prompt_hash=prompt_hash,
+            identity=identity)
+
+    def _definition(self, agent: object) -> AgentDefinition:
+        name = _require_str(agent, "agent")
+        try:
+            return self.registry.get(name)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+
+    def _tools(self, tools: object, definition: AgentDefinition) -> tuple[str, ...]:
+        if tools is None:
+            return definition.tools
+        if not isinstance(tools, list) or not all(isinstance(t, str) for t in tools):
+            raise TypeError("tools= takes a list of tool names, e.g. ['read', 'grep']")
+        unknown = [t for t in tools if t not in AGENT_TOOLS]
+        if unknown:
+            raise ValueError(f"unknown tool(s) {unknown}; tools are {', '.join(AGENT_TOOLS)}")
+        return tuple(dict.fromkeys(tools))
+
+    def _model_name(self, model: object, definition: AgentDefinition) -> str:
+        name = model or definition.model or self.settings.agent_model or self.settings.model
+        name = _require_str(name, "model")
+        try:
+            self.models.get(name)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return name
+
+    def _effort(self, effort: object) -> str:
+        if effort is None:
+            return self.settings.agent_effort
+        if effort not in EFFORTS:
+            raise ValueError(f"effort must be one of {', '.join(EFFORTS)} (got {effort!r})")
+        return str(effort)
+
+    def _max_tokens(self, max_tokens: object) -> int:
+        if max_tokens is None:
+            return self.settings.default_max_tokens
+        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+            raise ValueError(f"max_tokens must be a positive integer (got {max_tokens!r})")
+        return max_tokens
+
+    def gather_limit(self, concurrency: object, count: int) -> int:
+        """How many gather workers to run: the script's number can only lower the cap."""
+        if concurrency is None:
+            return min(count, self.limits.concurrency)
+        if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+            raise ValueError(f"gather(concurrency=) must be a positive integer (got {concurrency!r})")
+        return min(count, concurrency, self.limits.concurrency)
+
+    # running -------------------------------------------------------------------------
+    async def await_agent(self, agent_id: object) -> dict[str, Any]:
+        """Run a registered spawn to its end; an envelope `{ok, value|error}`."""
+        spawn = self._spawns.get(agent_id) if isinstance(agent_id, int) else None
+        if spawn is None or spawn.started:
+            raise RuntimeError("each spawn() can be awaited once")
+        spawn.started = True
+        return await self._tg.create_task(self._run(spawn))
+
+    async def _run(self, spawn: Spawn) -> dict[str, Any]:
+        async with self._slots:
+            if self.fatal is not None:
+                return self._finish(spawn, error=f"not run: {self.fatal}")
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            self.journal.start_agent(self.run_id, spawn.id)
+            try:
+                outcome = await run_agent(self._job(spawn), lambda u: self._usage(spawn, u))
+            except FanflowError as exc:
+                return self._finish(spawn, error=str(exc))
+            except Exception as exc:  # a provider bug must not take the other agents down
+                return self._finish(spawn, error=f"{type(exc).__name__}: {exc}")
+            finally:
+                self.in_flight -= 1
+        return self._finish(spawn, value=outcome.value, turns=outcome.turns)
+
+    def _job(self, spawn: Spawn) -> AgentJob:
+        return AgentJob(
+            definition=spawn.definition, prompt=spawn.prompt,
+            model=self.models.get(spawn.model_name),
+            tools=AgentTools(self.workspace, spawn.tools, self.commands),
+            max_tokens=spawn.max_tokens, effort=spawn.effort, schema=spawn.schema,
+            preamble=spawn.preamble, max_turns=self.limits.max_turns)
+
+    def _usage(self, spawn: Spawn, usage: Usage) -> None:
+        cost = self.models.get(spawn.model_name).price(usage)
+        self.journal.add_usage(self.run_id, spawn.id, spawn.phase, spawn.model_name, usage, cost)
+
+    def _finish(self, spawn: Spawn, *, value: Any = None, error: str | None = None,
+                turns: int = 0) -> dict[str, Any]:
+        if error is None:
+            self.journal.finish_agent(self.run_id, spawn.id, "succeeded", result=value,
+                                      turns=turns)
+            return {"ok": True, "value": value}
+        who = f"agent {spawn.id} ({spawn.definition.name}"
+        who += f", {spawn.label})" if spawn.label else ")"
+        message = f"{who} failed: {error}"
+        self.failure_messages.add(message)
+        self.journal.finish_agent(self.run_id, spawn.id, "failed", error=error, turns=turns)
+        self.journal.event(self.run_id, "agent_failed", message, agent_id=spawn.id,
+                           phase=spawn.phase)
+        return {"ok": False, "error": message}
+
+    def unit_failed(self, index: object, kind: object, message: object) -> None:
+        """A gathered unit raised; agent failures are already recorded, others are not."""
+        self.check_fatal()
+        text = f"{kind}: {message}" if kind != "RuntimeError" else str(message)
+        if str(message) in self.failure_messages:
+            return
+        self.unit_failures.append({"agent": None, "phase": self.phase,
+                                   "error": f"gathered unit {index} raised {text}"})
+        self.journal.event(self.run_id, "unit_failed", f"gathered unit {index} raised {text}",
+                           phase=self.phase)
+
+
+def _require_str(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError(f"{what} must be a non-empty string (got {type(value).__name__})")
+    return value
+
+
+def _schema(schema: object) -> dict[str, Any] | None:
+    if schema is None:
+        return None
+    if not isinstance(schema, dict):
+        raise TypeError("schema= takes a JSON Schema dict")
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise ValueError(f"schema= is not valid JSON Schema: {exc.message}") from None
+    return schema

@@ -1,0 +1,101 @@
+"""The sandbox side of the script API, fed into the interpreter before the script.
+
+Everything here runs inside the sandbox; the only way out is the `_ff_*`
+host functions, and the host validates every call to them. Names the script
+itself uses are declared in `api.pyi`; `_ff_*` are not, so a script that
+calls them directly fails its type check.
+"""
+
+PRELUDE = '''
+import asyncio
+import json
+
+
+async def _ff_agent_result(agent_id):
+    outcome = await _ff_await(agent_id)
+    if outcome["ok"]:
+        return outcome["value"]
+    raise RuntimeError(outcome["error"])
+
+
+def spawn(agent, prompt, *, tools=None, max_tokens=None, model=None, effort=None, schema=None,
+          label=None):
+    agent_id = _ff_spawn(agent, prompt, tools, max_tokens, model, effort, schema, label)
+    return _ff_agent_result(agent_id)
+
+
+def agent(prompt, *, schema=None, label=None, agent="general", tools=None, max_tokens=None,
+          model=None, effort=None):
+    return spawn(agent, prompt, tools=tools, max_tokens=max_tokens, model=model, effort=effort,
+                 schema=schema, label=label)
+
+
+async def _ff_settle(awaitable, strict, index):
+    if strict:
+        return await awaitable
+    try:
+        return await awaitable
+    except Exception as error:
+        _ff_unit_failed(index, type(error).__name__, str(error))
+        return None
+
+
+async def gather(awaitables, *, concurrency=None, strict=False):
+    items = list(awaitables)
+    if not items:
+        return []
+    limit = _ff_gather_limit(concurrency, len(items))
+    results = [None] * len(items)
+    cursor = {"next": 0}
+
+    async def worker():
+        while cursor["next"] < len(items):
+            index = cursor["next"]
+            cursor["next"] = index + 1
+            results[index] = await _ff_settle(items[index], strict, index)
+
+    await asyncio.gather(*[worker() for _ in range(limit)])
+    return results
+
+
+async def pipeline(items, fn, *, concurrency=None):
+    return await gather([fn(item) for item in items], concurrency=concurrency)
+
+
+def phase(name):
+    _ff_phase(name)
+
+
+async def synthesize(data, *, instructions=None, model=None, schema=None):
+    outcome = await _ff_synthesize(data, instructions, model, schema)
+    if outcome["ok"]:
+        return outcome["value"]
+    raise RuntimeError(outcome["error"])
+
+
+def log(*values):
+    _ff_log(" ".join(str(value) for value in values))
+
+
+class _Tools:
+    async def glob(self, pattern):
+        return await _ff_tool("glob", [pattern])
+
+    async def read(self, path):
+        return await _ff_tool("read", [path])
+
+    async def grep(self, pattern, path_glob=None):
+        return await _ff_tool("grep", [pattern, path_glob])
+
+    async def write(self, path, text):
+        return await _ff_tool("write", [path, text])
+
+    async def git_restore(self, path):
+        return await _ff_tool("git_restore", [path])
+
+    async def run(self, name, *args):
+        return await _ff_tool("run", [name, *args])
+
+
+tools = _Tools()
+'''

@@ -1,0 +1,152 @@
+"""The workspace: the one directory scripts and subagents may touch.
+
+Every path is relative to the workspace root and confined to it: absolute
+paths, `~`, `..`, NUL bytes and symlinks that resolve outside are refused, and
+nothing is written under `.git/`. Big files and big results are cut with a
+visible marker so that nothing lands in a prompt whole by accident.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+from pathlib import Path, PurePosixPath
+
+from ._errors import ConfigError, FanflowError
+
+READ_LIMIT_CHARS = 2_000_000
+AGENT_READ_LIMIT_CHARS = 60_000
+GLOB_LIMIT = 10_000
+GREP_LIMIT = 200
+_SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
+
+
+class ToolError(FanflowError):
+    """A workspace tool refused or failed; `kind` names the builtin exception to raise."""
+
+    def __init__(self, message: str, kind: str = "ValueError") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class Workspace:
+    """File access confined to `root`. Keeps a content hash of every file read."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        path = Path(root).expanduser()
+        if not path.exists():
+            raise ConfigError(f"workspace {str(root)!r} does not exist; pass --workspace DIR")
+        if not path.is_dir():
+            raise ConfigError(f"workspace {str(root)!r} is not a directory; pass --workspace DIR")
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise ConfigError(f"workspace {str(root)!r} is not readable; check its permissions")
+        self.root = path.resolve()
+        self.read_hashes: dict[str, str] = {}
+
+    def resolve(self, rel: str, *, for_write: bool = False) -> Path:
+        """The real path of workspace-relative `rel`, or a `ToolError` if it leaves."""
+        if not isinstance(rel, str) or not rel.strip():
+            raise ToolError("path must be a non-empty string relative to the workspace")
+        if "\x00" in rel:
+            raise ToolError(f"path {rel!r} contains a NUL byte", "PermissionError")
+        pure = PurePosixPath(rel)
+        if pure.is_absolute() or rel.startswith("~") or ".." in pure.parts:
+            raise ToolError(
+                f"path {rel!r} leaves the workspace; use a path relative to it", "PermissionError"
+            )
+        target = (self.root / pure).resolve()
+        if target != self.root and self.root not in target.parents:
+            raise ToolError(f"path {rel!r} resolves outside the workspace", "PermissionError")
+        if for_write and ".git" in target.relative_to(self.root).parts:
+            raise ToolError(f"path {rel!r} is inside .git/; writes there are refused",
+                            "PermissionError")
+        return target
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def glob(self, pattern: str) -> list[str]:
+        """Workspace files matching `pattern` (`**` recurses), sorted, confined."""
+        self._check_pattern(pattern)
+        found = []
+        for path in self.root.glob(pattern):
+            rel = path.relative_to(self.root)
+            if _SKIP_DIRS.intersection(rel.parts[:-1]) or not path.is_file():
+                continue
+            if not self._inside(path):
+                continue
+            found.append(rel.as_posix())
+            if len(found) >= GLOB_LIMIT:
+                break
+        return sorted(found)
+
+    def read(self, rel: str, *, limit: int = READ_LIMIT_CHARS) -> str:
+        """The text of a workspace file, cut at `limit` characters with a marker."""
+        path = self.resolve(rel)
+        if not path.is_file():
+            raise ToolError(f"no file {rel!r} in the workspace", "FileNotFoundError")
+        data = path.read_bytes()
+        self.read_hashes[self.relative(path)] = hashlib.sha256(data).hexdigest()
+        if b"\x00" in data[:8192]:
+            raise ToolError(f"{rel!r} is a binary file; read text files only")
+        text = data.decode("utf-8", errors="replace")
+        if len(text) > limit:
+            text = text[:limit] + f"\n[... cut: {len(text) - limit} more characters ...]"
+        return text
+
+    def read_numbered(self, rel: str) -> str:
+        """A file as an agent sees it: numbered lines, cut for the prompt."""
+        text = self.read(rel, limit=AGENT_READ_LIMIT_CHARS)
+        return "\n".join(f"{i:>5}  {line}" for i, line in enumerate(text.splitlines(), 1))
+
+    def grep(self, pattern: str, path_glob: str | None = None) -> list[dict[str, object]]:
+        """Lines matching regex `pattern` in files matching `path_glob`; at most 200 hits."""
+        try:
+            regex = re.compile(pattern)
+        except re.error as exc:
+            raise ToolError(f"bad regular expression {pattern!r}: {exc}") from None
+        hits: list[dict[str, object]] = []
+        for rel in self.glob(path_glob or "**/*"):
+            try:
+                text = self.read(rel)
+            except ToolError:
+                continue
+            for number, line in enumerate(text.splitlines(), 1):
+                if regex.search(line):
+                    hits.append({"file": rel, "line": number, "text": line[:400]})
+                    if len(hits) >= GREP_LIMIT:
+                        return hits
+        return hits
+
+    def write(self, rel: str, text: str) -> None:
+        """Write a text file inside the workspace (parents created)."""
+        if not isinstance(text, str):
+            raise ToolError("write() takes text; convert with json.dumps() first", "TypeError")
+        path = self.resolve(rel, for_write=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    def git_restore(self, rel: str) -> None:
+        """Put a file back to its committed state (`git checkout -- PATH`)."""
+        path = self.resolve(rel, for_write=True)
+        result = subprocess.run(
+            ["git", "checkout", "--", self.relative(path)], cwd=self.root,
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+        if result.returncode != 0:
+            raise ToolError(f"git_restore({rel!r}) failed: {result.stderr.strip()[:300]}",
+                            "OSError")
+
+    def _check_pattern(self, pattern: str) -> None:
+        if not isinstance(pattern, str) or not pattern:
+            raise ToolError("glob pattern must be a non-empty string")
+        pure = PurePosixPath(pattern)
+        if pure.is_absolute() or pattern.startswith("~") or ".." in pure.parts:
+            raise ToolError(f"glob {pattern!r} leaves the workspace; use a relative pattern",
+                            "PermissionError")
+
+    def _inside(self, path: Path) -> bool:
+        real = path.resolve()
+        return real == self.root or self.root in real.parents
