@@ -17,8 +17,12 @@ from ._synthesis import synthesize
 from ._workspace import ToolError
 
 _BUILTIN_ERRORS: dict[str, type[Exception]] = {
-    "ValueError": ValueError, "TypeError": TypeError, "PermissionError": PermissionError,
-    "FileNotFoundError": FileNotFoundError, "OSError": OSError, "TimeoutError": TimeoutError,
+    "ValueError": ValueError,
+    "TypeError": TypeError,
+    "PermissionError": PermissionError,
+    "FileNotFoundError": FileNotFoundError,
+    "OSError": OSError,
+    "TimeoutError": TimeoutError,
 }
 SCRIPT_TOOLS = ("glob", "read", "grep", "write", "git_restore", "run")
 
@@ -35,12 +39,14 @@ def _translate(error: FanflowError) -> Exception:
 
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     if _is_async(fn):
+
         @functools.wraps(fn)
         async def async_wrapper(*args: Any) -> Any:
             try:
                 return await fn(*args)
             except FanflowError as exc:
                 raise _translate(exc) from None
+
         return async_wrapper
 
     @functools.wraps(fn)
@@ -49,11 +55,13 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args)
         except FanflowError as exc:
             raise _translate(exc) from None
+
     return wrapper
 
 
 def _is_async(fn: Callable[..., Any]) -> bool:
     import inspect
+
     return inspect.iscoroutinefunction(fn)
 
 
@@ -61,8 +69,16 @@ def host_functions(scheduler: Scheduler, on_log: Callable[[str], None]) -> dict[
     """The dict handed to the sandbox as `external_lookup`."""
 
     def ff_spawn(agent, prompt, tools, max_tokens, model, effort, schema, label):
-        return scheduler.register(agent, prompt, tools=tools, max_tokens=max_tokens, model=model,
-                                  effort=effort, schema=schema, label=label)
+        return scheduler.register(
+            agent,
+            prompt,
+            tools=tools,
+            max_tokens=max_tokens,
+            model=model,
+            effort=effort,
+            schema=schema,
+            label=label,
+        )
 
     async def ff_synthesize(data, instructions, model, schema):
         return await synthesize(scheduler, data, instructions, model, schema)

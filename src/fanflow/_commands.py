@@ -30,14 +30,20 @@ class Commands:
             known = ", ".join(sorted(self.declared)) or "none"
             raise ToolError(
                 f"command {name!r} is not declared in .fanflow/config.toml [commands] "
-                f"(declared: {known})", "PermissionError")
+                f"(declared: {known})",
+                "PermissionError",
+            )
         if not all(isinstance(a, str) for a in args):
             raise ToolError("run() arguments must be strings", "TypeError")
         argv = [*self.declared[name], *args]
         try:
             proc = await asyncio.create_subprocess_exec(
-                *argv, cwd=self.root, stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+                *argv,
+                cwd=self.root,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
         except OSError as exc:
             raise ToolError(f"command {name!r} could not start: {exc}", "OSError") from None
         try:
@@ -45,8 +51,9 @@ class Commands:
         except TimeoutError:
             proc.kill()
             await proc.wait()
-            raise ToolError(f"command {name!r} timed out after {self.timeout:.0f}s",
-                            "TimeoutError") from None
+            raise ToolError(
+                f"command {name!r} timed out after {self.timeout:.0f}s", "TimeoutError"
+            ) from None
         finally:
             if proc.returncode is None:
                 proc.kill()

@@ -30,12 +30,17 @@ def load_config(root: Path) -> ProjectConfig:
     if not isinstance(commands, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in commands.items()
     ):
-        raise ConfigError(f'{path}: [commands] must map names to command strings, e.g. test = "pytest"')
+        raise ConfigError(
+            f'{path}: [commands] must map names to command strings, e.g. test = "pytest"'
+        )
     run = data.get("run", {})
     if not isinstance(run, dict):
         raise ConfigError(f"{path}: [run] must be a table")
-    return ProjectConfig(commands=commands, concurrency=_positive(run, "concurrency", path),
-                         max_agents=_positive(run, "max_agents", path))
+    return ProjectConfig(
+        commands=commands,
+        concurrency=_positive(run, "concurrency", path),
+        max_agents=_positive(run, "max_agents", path),
+    )
 
 
 def _positive(table: dict, key: str, path: Path) -> int | None:

@@ -32,8 +32,15 @@ class UserError(FanflowError):
 class ScriptError(UserError):
     """The workflow script failed its static check (syntax, names, types)."""
 
-    def __init__(self, message: str, *, path: str = "script", line: int | None = None,
-                 column: int | None = None, details: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str = "script",
+        line: int | None = None,
+        column: int | None = None,
+        details: list[str] | None = None,
+    ) -> None:
         self.path, self.line, self.column = path, line, column
         self.details = details or []
         where = path if line is None else f"{path}:{line}" + (f":{column}" if column else "")

@@ -15,7 +15,7 @@ class Limits:
     """Caps for one run. Checked by the scheduler before every spawn and request."""
 
     concurrency: int = DEFAULT_CONCURRENCY
-    """Subagents in flight at once across the whole run; `gather(concurrency=)` can only lower it."""
+    """Subagents in flight at once in the whole run; `gather(concurrency=)` only lowers it."""
 
     max_agents: int = DEFAULT_MAX_AGENTS
     """Subagents one workflow may spawn; the next spawn fails the run before any request."""

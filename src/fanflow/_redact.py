@@ -16,7 +16,8 @@ _MIN_SECRET_LEN = 8
 def secret_values() -> list[str]:
     """Current secret values, longest first so overlapping ones redact whole."""
     values = {
-        v for k, v in os.environ.items()
+        v
+        for k, v in os.environ.items()
         if k.upper().endswith(_SUFFIXES) and len(v) >= _MIN_SECRET_LEN
     }
     return sorted(values, key=len, reverse=True)

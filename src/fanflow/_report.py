@@ -16,16 +16,23 @@ def build_report(journal: Journal, run_id: str) -> dict[str, Any]:
     run = journal.get_run(run_id)
     counts = journal.agent_counts(run_id)
     phases = [
-        {"name": p["name"], "agents": p["agents"], "input_tokens": p["input_tokens"],
-         "output_tokens": p["output_tokens"]}
+        {
+            "name": p["name"],
+            "agents": p["agents"],
+            "input_tokens": p["input_tokens"],
+            "output_tokens": p["output_tokens"],
+        }
         for p in journal.phases(run_id)
     ]
     return {
         "run_id": run_id,
         "status": run["status"],
         "result": json.loads(run["result_json"]) if run["result_json"] else None,
-        "agents": {"spawned": sum(counts.values()), "succeeded": counts.get("succeeded", 0),
-                   "failed": counts.get("failed", 0)},
+        "agents": {
+            "spawned": sum(counts.values()),
+            "succeeded": counts.get("succeeded", 0),
+            "failed": counts.get("failed", 0),
+        },
         "phases": phases,
         "usage": journal.usage_totals(run_id),
         "wall_s": _wall(run),
@@ -41,12 +48,18 @@ def _wall(run: dict[str, Any]) -> float:
 
 
 def _errors(journal: Journal, run: dict[str, Any]) -> list[dict[str, Any]]:
-    errors = [{"agent": a["id"], "phase": a["phase"], "error": a["error"]}
-              for a in journal.failed_agents(run["id"])]
-    errors += [{"agent": None, "phase": e["phase"], "error": e["message"]}
-               for e in journal.events_of_kind(run["id"], "unit_failed")]
-    errors += [{"agent": None, "phase": e["phase"], "error": e["message"]}
-               for e in journal.events_of_kind(run["id"], "not_run")]
+    errors = [
+        {"agent": a["id"], "phase": a["phase"], "error": a["error"]}
+        for a in journal.failed_agents(run["id"])
+    ]
+    errors += [
+        {"agent": None, "phase": e["phase"], "error": e["message"]}
+        for e in journal.events_of_kind(run["id"], "unit_failed")
+    ]
+    errors += [
+        {"agent": None, "phase": e["phase"], "error": e["message"]}
+        for e in journal.events_of_kind(run["id"], "not_run")
+    ]
     if run["error"]:
         errors.append({"agent": None, "phase": None, "error": run["error"]})
     return errors

@@ -57,8 +57,13 @@ def new_run_id() -> str:
 class Run:
     """Prepare with the constructor, then `await check(sandbox)` and `await execute(sandbox)`."""
 
-    def __init__(self, script: str, options: RunOptions, journal: Journal,
-                 models: dict[str, Model] | None = None) -> None:
+    def __init__(
+        self,
+        script: str,
+        options: RunOptions,
+        journal: Journal,
+        models: dict[str, Model] | None = None,
+    ) -> None:
         self.script, self.options, self.journal = script, options, journal
         self.run_id = new_run_id()
         self.workspace = Workspace(options.workspace)
@@ -66,7 +71,8 @@ class Run:
         self.limits = replace(
             options.limits,
             concurrency=options.concurrency or config.concurrency or options.limits.concurrency,
-            max_agents=options.max_agents or config.max_agents or options.limits.max_agents)
+            max_agents=options.max_agents or config.max_agents or options.limits.max_agents,
+        )
         self.commands = Commands(self.workspace.root, config.commands)
         self.registry = AgentRegistry(self.workspace.root)
         self.models = ModelCache(models)
@@ -85,19 +91,28 @@ class Run:
         started = time.time()
         status, result, error = "failed", None, None
         scheduler: Scheduler | None = None
+        failure: FanflowError | None = None
         try:
             async with asyncio.TaskGroup() as tg:
                 scheduler = self._scheduler(tg)
-                outcome = await sandbox.execute(
-                    self.script, self.options.script_path,
-                    host=host_functions(scheduler, self._log), args=self.options.args,
-                    limits=self.limits, seed=self.run_id, started_at=started,
-                    on_print=lambda text: self._event("print", text))
-            result = outcome.value
-            status = self._status(scheduler)
-            error = str(scheduler.fatal) if scheduler.fatal else None
-        except FanflowError as exc:
-            error = str(exc)
+                try:
+                    outcome = await sandbox.execute(
+                        self.script,
+                        self.options.script_path,
+                        host=host_functions(scheduler, self._log),
+                        args=self.options.args,
+                        limits=self.limits,
+                        seed=self.run_id,
+                        started_at=started,
+                        on_print=lambda text: self._event("print", text),
+                    )
+                except FanflowError as exc:
+                    failure = exc
+                    scheduler.cancel_in_flight()  # the script is gone: stop spending
+            if failure is None:
+                result = outcome.value
+                status = self._status(scheduler)
+            error = str(scheduler.fatal or failure) if (scheduler.fatal or failure) else None
         except asyncio.CancelledError:
             status = "cancelled"
             task = asyncio.current_task()
@@ -109,11 +124,22 @@ class Run:
         return build_report(self.journal, self.run_id)
 
     def _scheduler(self, tg: asyncio.TaskGroup) -> Scheduler:
-        settings = RunSettings(model=self.options.model, agent_model=self.options.agent_model,
-                               agent_effort=self.options.agent_effort)
-        return Scheduler(run_id=self.run_id, journal=self.journal, limits=self.limits,
-                         settings=settings, workspace=self.workspace, registry=self.registry,
-                         commands=self.commands, models=self.models, task_group=tg)
+        settings = RunSettings(
+            model=self.options.model,
+            agent_model=self.options.agent_model,
+            agent_effort=self.options.agent_effort,
+        )
+        return Scheduler(
+            run_id=self.run_id,
+            journal=self.journal,
+            limits=self.limits,
+            settings=settings,
+            workspace=self.workspace,
+            registry=self.registry,
+            commands=self.commands,
+            models=self.models,
+            task_group=tg,
+        )
 
     def _status(self, scheduler: Scheduler) -> str:
         if scheduler.fatal is not None:
@@ -127,26 +153,38 @@ class Run:
     def _journal_start(self) -> None:
         opts = self.options
         self.journal.create_run(
-            self.run_id, script=self.script,
+            self.run_id,
+            script=self.script,
             script_hash=hashlib.sha256(self.script.encode()).hexdigest(),
-            script_path=opts.script_path, workflow_name=opts.workflow_name or
-            self.info.meta.get("name"), workspace=str(self.workspace.root), args=opts.args,
-            settings={"model": opts.model, "agent_model": opts.agent_model,
-                      "agent_effort": opts.agent_effort, "concurrency": self.limits.concurrency,
-                      "max_agents": self.limits.max_agents})
+            script_path=opts.script_path,
+            workflow_name=opts.workflow_name or self.info.meta.get("name"),
+            workspace=str(self.workspace.root),
+            args=opts.args,
+            settings={
+                "model": opts.model,
+                "agent_model": opts.agent_model,
+                "agent_effort": opts.agent_effort,
+                "concurrency": self.limits.concurrency,
+                "max_agents": self.limits.max_agents,
+            },
+        )
         self.journal.start_run(self.run_id)
         self.started.set()
 
-    def _journal_end(self, status: str, result: Any, error: str | None,
-                     scheduler: Scheduler | None) -> None:
+    def _journal_end(
+        self, status: str, result: Any, error: str | None, scheduler: Scheduler | None
+    ) -> None:
+        self.journal.cancel_unfinished_agents(self.run_id)
         if status == "cancelled":
-            self.journal.cancel_unfinished_agents(self.run_id)
             self.journal.mark_not_run(self.run_id, "cancelled")
         else:
             left = self.journal.mark_not_run(self.run_id)
             if left:
-                self._event("not_run", f"{left} spawned agent(s) were never awaited, so never "
-                                       "ran; await them or pass them to gather()")
+                self._event(
+                    "not_run",
+                    f"{left} spawned agent(s) were never awaited, so never "
+                    "ran; await them or pass them to gather()",
+                )
         if result is None and scheduler is not None and scheduler.last_synthesis is not None:
             result = scheduler.last_synthesis
         self.journal.finish_run(self.run_id, status, result=result, error=error)
@@ -158,9 +196,13 @@ class Run:
         self.journal.event(self.run_id, kind, text)
 
 
-async def run_script(script: str, options: RunOptions | None = None, *,
-                     journal: Journal | None = None,
-                     models: dict[str, Model] | None = None) -> dict[str, Any]:
+async def run_script(
+    script: str,
+    options: RunOptions | None = None,
+    *,
+    journal: Journal | None = None,
+    models: dict[str, Model] | None = None,
+) -> dict[str, Any]:
     """Check and run `script`; the DESIGN §5 report. The programmatic `fanflow run`."""
     journal = journal or Journal()
     run = Run(script, options or RunOptions(), journal, models)

@@ -74,9 +74,19 @@ class ModelCache:
 class Scheduler:
     """Admits, runs and accounts for a run's subagents."""
 
-    def __init__(self, *, run_id: str, journal: Journal, limits: Limits, settings: RunSettings,
-                 workspace: Workspace, registry: AgentRegistry, commands: Commands,
-                 models: ModelCache, task_group: asyncio.TaskGroup) -> None:
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        journal: Journal,
+        limits: Limits,
+        settings: RunSettings,
+        workspace: Workspace,
+        registry: AgentRegistry,
+        commands: Commands,
+        models: ModelCache,
+        task_group: asyncio.TaskGroup,
+    ) -> None:
         self.run_id, self.journal, self.limits, self.settings = run_id, journal, limits, settings
         self.workspace, self.registry, self.commands = workspace, registry, commands
         self.models, self._tg = models, task_group
@@ -89,6 +99,7 @@ class Scheduler:
         self.failure_messages: set[str] = set()
         self.unit_failures: list[dict[str, Any]] = []
         self.last_synthesis: Any = None
+        self._tasks: set[asyncio.Task[dict[str, Any]]] = set()
 
     # phases ----------------------------------------------------------------------
     def set_phase(self, name: object) -> None:
@@ -107,10 +118,19 @@ class Scheduler:
         if self.fatal is not None:
             raise self.fatal
 
-    def register(self, agent: object, prompt: object, *, tools: object = None,
-                 max_tokens: object = None, model: object = None, effort: object = None,
-                 schema: object = None, label: object = None,
-                 preamble: list[Message] | None = None) -> int:
+    def register(
+        self,
+        agent: object,
+        prompt: object,
+        *,
+        tools: object = None,
+        max_tokens: object = None,
+        model: object = None,
+        effort: object = None,
+        schema: object = None,
+        label: object = None,
+        preamble: list[Message] | None = None,
+    ) -> int:
         """Admit one spawn; raises before any request when it would pass the agent cap."""
         self.check_fatal()
         definition = self._definition(agent)
@@ -124,30 +144,63 @@ class Scheduler:
         if self.spawned >= self.limits.max_agents:
             self.fatal = AgentCapError(
                 f"agent cap of {self.limits.max_agents} reached in phase {self.phase}; "
-                "chunk the work or filter before spawning")
+                "chunk the work or filter before spawning"
+            )
             self.journal.event(self.run_id, "error", str(self.fatal), phase=self.phase)
             raise self.fatal
         self._ensure_phase(self.phase)
         self.spawned += 1
         seq = self._phase_seq[self.phase]
         self._phase_seq[self.phase] = seq + 1
-        spawn = Spawn(self.spawned, self.phase, definition, prompt_text, granted, tokens,
-                      model_name, spawn_effort, schema_dict, label_text, preamble or [])
+        spawn = Spawn(
+            self.spawned,
+            self.phase,
+            definition,
+            prompt_text,
+            granted,
+            tokens,
+            model_name,
+            spawn_effort,
+            schema_dict,
+            label_text,
+            preamble or [],
+        )
         self._spawns[spawn.id] = spawn
         self._journal_spawn(spawn, seq)
         return spawn.id
 
     def _journal_spawn(self, spawn: Spawn, seq: int) -> None:
         prompt_hash = hashlib.sha256(
-            (spawn.prompt + "".join(m.text for m in spawn.preamble)).encode()).hexdigest()
-        identity = hashlib.sha256(json.dumps(
-            [spawn.phase, seq, spawn.definition.name, prompt_hash, spawn.tools, spawn.model_name,
-             spawn.effort, spawn.schema], sort_keys=True).encode()).hexdigest()
+            (spawn.prompt + "".join(m.text for m in spawn.preamble)).encode()
+        ).hexdigest()
+        identity = hashlib.sha256(
+            json.dumps(
+                [
+                    spawn.phase,
+                    seq,
+                    spawn.definition.name,
+                    prompt_hash,
+                    spawn.tools,
+                    spawn.model_name,
+                    spawn.effort,
+                    spawn.schema,
+                ],
+                sort_keys=True,
+            ).encode()
+        ).hexdigest()
         self.journal.add_agent(
-            self.run_id, spawn.id, phase=spawn.phase, seq_in_phase=seq,
-            agent_type=spawn.definition.name, label=spawn.label, model=spawn.model_name,
-            tools=list(spawn.tools), prompt=spawn.prompt, prompt_hash=prompt_hash,
-            identity=identity)
+            self.run_id,
+            spawn.id,
+            phase=spawn.phase,
+            seq_in_phase=seq,
+            agent_type=spawn.definition.name,
+            label=spawn.label,
+            model=spawn.model_name,
+            tools=list(spawn.tools),
+            prompt=spawn.prompt,
+            prompt_hash=prompt_hash,
+            identity=identity,
+        )
 
     def _definition(self, agent: object) -> AgentDefinition:
         name = _require_str(agent, "agent")
@@ -194,7 +247,9 @@ class Scheduler:
         if concurrency is None:
             return min(count, self.limits.concurrency)
         if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
-            raise ValueError(f"gather(concurrency=) must be a positive integer (got {concurrency!r})")
+            raise ValueError(
+                f"gather(concurrency=) must be a positive integer (got {concurrency!r})"
+            )
         return min(count, concurrency, self.limits.concurrency)
 
     # running -------------------------------------------------------------------------
@@ -204,7 +259,15 @@ class Scheduler:
         if spawn is None or spawn.started:
             raise RuntimeError("each spawn() can be awaited once")
         spawn.started = True
-        return await self._tg.create_task(self._run(spawn))
+        task = self._tg.create_task(self._run(spawn))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return await task
+
+    def cancel_in_flight(self) -> None:
+        """Cancel every running subagent (the script that wanted them has failed)."""
+        for task in list(self._tasks):
+            task.cancel()
 
     async def _run(self, spawn: Spawn) -> dict[str, Any]:
         async with self._slots:
@@ -225,29 +288,35 @@ class Scheduler:
 
     def _job(self, spawn: Spawn) -> AgentJob:
         return AgentJob(
-            definition=spawn.definition, prompt=spawn.prompt,
+            definition=spawn.definition,
+            prompt=spawn.prompt,
             model=self.models.get(spawn.model_name),
             tools=AgentTools(self.workspace, spawn.tools, self.commands),
-            max_tokens=spawn.max_tokens, effort=spawn.effort, schema=spawn.schema,
-            preamble=spawn.preamble, max_turns=self.limits.max_turns)
+            max_tokens=spawn.max_tokens,
+            effort=spawn.effort,
+            schema=spawn.schema,
+            preamble=spawn.preamble,
+            max_turns=self.limits.max_turns,
+        )
 
     def _usage(self, spawn: Spawn, usage: Usage) -> None:
         cost = self.models.get(spawn.model_name).price(usage)
         self.journal.add_usage(self.run_id, spawn.id, spawn.phase, spawn.model_name, usage, cost)
 
-    def _finish(self, spawn: Spawn, *, value: Any = None, error: str | None = None,
-                turns: int = 0) -> dict[str, Any]:
+    def _finish(
+        self, spawn: Spawn, *, value: Any = None, error: str | None = None, turns: int = 0
+    ) -> dict[str, Any]:
         if error is None:
-            self.journal.finish_agent(self.run_id, spawn.id, "succeeded", result=value,
-                                      turns=turns)
+            self.journal.finish_agent(self.run_id, spawn.id, "succeeded", result=value, turns=turns)
             return {"ok": True, "value": value}
         who = f"agent {spawn.id} ({spawn.definition.name}"
         who += f", {spawn.label})" if spawn.label else ")"
         message = f"{who} failed: {error}"
         self.failure_messages.add(message)
         self.journal.finish_agent(self.run_id, spawn.id, "failed", error=error, turns=turns)
-        self.journal.event(self.run_id, "agent_failed", message, agent_id=spawn.id,
-                           phase=spawn.phase)
+        self.journal.event(
+            self.run_id, "agent_failed", message, agent_id=spawn.id, phase=spawn.phase
+        )
         return {"ok": False, "error": message}
 
     def unit_failed(self, index: object, kind: object, message: object) -> None:
@@ -256,10 +325,12 @@ class Scheduler:
         text = f"{kind}: {message}" if kind != "RuntimeError" else str(message)
         if str(message) in self.failure_messages:
             return
-        self.unit_failures.append({"agent": None, "phase": self.phase,
-                                   "error": f"gathered unit {index} raised {text}"})
-        self.journal.event(self.run_id, "unit_failed", f"gathered unit {index} raised {text}",
-                           phase=self.phase)
+        self.unit_failures.append(
+            {"agent": None, "phase": self.phase, "error": f"gathered unit {index} raised {text}"}
+        )
+        self.journal.event(
+            self.run_id, "unit_failed", f"gathered unit {index} raised {text}", phase=self.phase
+        )
 
 
 def _require_str(value: object, what: str) -> str:

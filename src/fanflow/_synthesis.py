@@ -19,8 +19,9 @@ MAX_DEPTH = 3
 DEFAULT_INSTRUCTIONS = "Synthesize the data above into one answer."
 
 
-async def synthesize(scheduler: Scheduler, data: Any, instructions: object, model: object,
-                     schema: object) -> dict[str, Any]:
+async def synthesize(
+    scheduler: Scheduler, data: Any, instructions: object, model: object, schema: object
+) -> dict[str, Any]:
     """Run the fan-in; an envelope `{ok, value|error}` like any agent's."""
     scheduler.check_fatal()
     if instructions is not None and not isinstance(instructions, str):
@@ -31,44 +32,63 @@ async def synthesize(scheduler: Scheduler, data: Any, instructions: object, mode
             raise TypeError("model= takes a model name string")
         name = model
     budget = max(1000, scheduler.models.get(name).context_tokens // 2)
-    outcome = await _reduce(scheduler, data, instructions or DEFAULT_INSTRUCTIONS, name, schema,
-                            budget, 0)
+    outcome = await _reduce(
+        scheduler, data, instructions or DEFAULT_INSTRUCTIONS, name, schema, budget, 0
+    )
     if outcome["ok"]:
         scheduler.last_synthesis = outcome["value"]
     return outcome
 
 
-async def _reduce(scheduler: Scheduler, data: Any, instructions: str, model: str, schema: object,
-                  budget: int, depth: int) -> dict[str, Any]:
+async def _reduce(
+    scheduler: Scheduler,
+    data: Any,
+    instructions: str,
+    model: str,
+    schema: object,
+    budget: int,
+    depth: int,
+) -> dict[str, Any]:
     text = json.dumps(data, ensure_ascii=False, default=str)
     if estimate_tokens(text) <= budget or depth >= MAX_DEPTH:
         return await _one(scheduler, _cut(text, budget), instructions, model, schema)
     chunks = _chunks(data, budget)
     part = "Synthesize this part of a larger data set; keep every distinct item. " + instructions
-    ids = [_register(scheduler, _cut(json.dumps(c, ensure_ascii=False, default=str), budget),
-                     part, model,
-                     None, f"synthesis part {i + 1}/{len(chunks)}")
-           for i, c in enumerate(chunks)]
+    ids = [
+        _register(
+            scheduler,
+            _cut(json.dumps(c, ensure_ascii=False, default=str), budget),
+            part,
+            model,
+            None,
+            f"synthesis part {i + 1}/{len(chunks)}",
+        )
+        for i, c in enumerate(chunks)
+    ]
     outcomes = await asyncio.gather(*(scheduler.await_agent(i) for i in ids))
     partials = [o["value"] for o in outcomes if o["ok"]]
     if not partials:
         return outcomes[0]
-    return await _reduce(scheduler, {"partial_syntheses": partials}, instructions, model, schema,
-                         budget, depth + 1)
+    return await _reduce(
+        scheduler, {"partial_syntheses": partials}, instructions, model, schema, budget, depth + 1
+    )
 
 
-async def _one(scheduler: Scheduler, text: str, instructions: str, model: str,
-               schema: object) -> dict[str, Any]:
+async def _one(
+    scheduler: Scheduler, text: str, instructions: str, model: str, schema: object
+) -> dict[str, Any]:
     agent_id = _register(scheduler, text, instructions, model, schema, "synthesis")
     return await scheduler.await_agent(agent_id)
 
 
-def _register(scheduler: Scheduler, text: str, instructions: str, model: str, schema: object,
-              label: str) -> int:
+def _register(
+    scheduler: Scheduler, text: str, instructions: str, model: str, schema: object, label: str
+) -> int:
     role = "system" if scheduler.models.get(model).supports_mid_system else "user"
     block = Message(role, f"The collected results follow as JSON.\n<data>\n{text}\n</data>")
-    return scheduler.register("synthesizer", instructions, model=model, schema=schema,
-                              label=label, preamble=[block])
+    return scheduler.register(
+        "synthesizer", instructions, model=model, schema=schema, label=label, preamble=[block]
+    )
 
 
 def _chunks(data: Any, budget: int) -> list[Any]:

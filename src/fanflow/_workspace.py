@@ -60,8 +60,9 @@ class Workspace:
         if target != self.root and self.root not in target.parents:
             raise ToolError(f"path {rel!r} resolves outside the workspace", "PermissionError")
         if for_write and ".git" in target.relative_to(self.root).parts:
-            raise ToolError(f"path {rel!r} is inside .git/; writes there are refused",
-                            "PermissionError")
+            raise ToolError(
+                f"path {rel!r} is inside .git/; writes there are refused", "PermissionError"
+            )
         return target
 
     def relative(self, path: Path) -> str:
@@ -132,20 +133,26 @@ class Workspace:
         """Put a file back to its committed state (`git checkout -- PATH`)."""
         path = self.resolve(rel, for_write=True)
         result = subprocess.run(
-            ["git", "checkout", "--", self.relative(path)], cwd=self.root,
-            capture_output=True, text=True, timeout=60, check=False,
+            ["git", "checkout", "--", self.relative(path)],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         if result.returncode != 0:
-            raise ToolError(f"git_restore({rel!r}) failed: {result.stderr.strip()[:300]}",
-                            "OSError")
+            raise ToolError(
+                f"git_restore({rel!r}) failed: {result.stderr.strip()[:300]}", "OSError"
+            )
 
     def _check_pattern(self, pattern: str) -> None:
         if not isinstance(pattern, str) or not pattern:
             raise ToolError("glob pattern must be a non-empty string")
         pure = PurePosixPath(pattern)
         if pure.is_absolute() or pattern.startswith("~") or ".." in pure.parts:
-            raise ToolError(f"glob {pattern!r} leaves the workspace; use a relative pattern",
-                            "PermissionError")
+            raise ToolError(
+                f"glob {pattern!r} leaves the workspace; use a relative pattern", "PermissionError"
+            )
 
     def _inside(self, path: Path) -> bool:
         real = path.resolve()

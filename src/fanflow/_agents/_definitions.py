@@ -16,8 +16,14 @@ import yaml
 from .._errors import ConfigError
 
 AGENT_TOOLS = ("read", "grep", "glob", "write", "run")
-_CLAUDE_TOOL_NAMES = {"read": "read", "grep": "grep", "glob": "glob", "write": "write",
-                      "edit": "write", "multiedit": "write"}
+_CLAUDE_TOOL_NAMES = {
+    "read": "read",
+    "grep": "grep",
+    "glob": "glob",
+    "write": "write",
+    "edit": "write",
+    "multiedit": "write",
+}
 
 _JSON_RULE = (
     "Answer with one JSON value and nothing else unless the task asks for prose. "
@@ -41,19 +47,22 @@ BUILTIN_AGENTS: dict[str, AgentDefinition] = {
     d.name: d
     for d in [
         AgentDefinition(
-            "general", "A general-purpose subagent.",
+            "general",
+            "A general-purpose subagent.",
             f"You are a focused subagent doing one unit of a larger job. {_JSON_RULE}",
             ("read", "grep", "glob"),
         ),
         AgentDefinition(
-            "auditor", "Reads code and reports defects of one class, with evidence.",
+            "auditor",
+            "Reads code and reports defects of one class, with evidence.",
             "You are a code auditor. Read the files you are given and report every defect of "
             "the class you are asked about, each with file, lines, the shared state involved, "
             f"what goes wrong, a fix hint and your confidence from 0 to 1. {_JSON_RULE}",
             ("read", "grep", "glob"),
         ),
         AgentDefinition(
-            "reviewer", "Adversarial reviewer: tries to refute a claimed finding.",
+            "reviewer",
+            "Adversarial reviewer: tries to refute a claimed finding.",
             "You are an adversarial reviewer. Try hard to refute the claim you are given by "
             "reading the code it cites and anything that guards it. Answer with JSON: "
             '{"id": ..., "verdict": "confirmed" | "refuted" | "unverified", "reason": ...}. '
@@ -61,14 +70,16 @@ BUILTIN_AGENTS: dict[str, AgentDefinition] = {
             ("read", "grep", "glob"),
         ),
         AgentDefinition(
-            "synthesizer", "Fan-in: merges many results into one answer.",
+            "synthesizer",
+            "Fan-in: merges many results into one answer.",
             "You merge the results of many subagents, given as data, into one answer that "
             "follows the instructions. Keep every distinct finding; drop what reviewers "
             "refuted; say what could not be verified.",
             (),
         ),
         AgentDefinition(
-            "migrator", "Rewrites one file to a new API and keeps its behaviour.",
+            "migrator",
+            "Rewrites one file to a new API and keeps its behaviour.",
             "You migrate one file at a time to the target the task names, keeping behaviour "
             "identical, and update its test to match. " + _JSON_RULE,
             ("read", "grep", "glob", "write"),
@@ -168,7 +179,5 @@ def _parse_tools(raw: object, path: Path, *, claude: bool) -> tuple[str, ...] | 
         if name in AGENT_TOOLS and name not in tools:
             tools.append(name)
         elif not claude and item:
-            raise ConfigError(
-                f"{path}: unknown tool {item!r}; tools are {', '.join(AGENT_TOOLS)}"
-            )
+            raise ConfigError(f"{path}: unknown tool {item!r}; tools are {', '.join(AGENT_TOOLS)}")
     return tuple(tools)

@@ -49,11 +49,16 @@ async def run_agent(job: AgentJob, on_usage: Callable[[Usage], None]) -> AgentOu
     messages = [*job.preamble, Message("user", job.prompt)]
     repaired = False
     for turn in range(1, job.max_turns + 1):
-        reply = await job.model.request(ModelRequest(
-            system=job.definition.system_prompt, messages=list(messages),
-            tools=job.tools.specs(), max_tokens=job.max_tokens, effort=job.effort,
-            agent_type=job.definition.name,
-        ))
+        reply = await job.model.request(
+            ModelRequest(
+                system=job.definition.system_prompt,
+                messages=list(messages),
+                tools=job.tools.specs(),
+                max_tokens=job.max_tokens,
+                effort=job.effort,
+                agent_type=job.definition.name,
+            )
+        )
         on_usage(reply.usage)
         if reply.tool_calls:
             messages.append(Message("assistant", reply.text, tool_calls=reply.tool_calls))
@@ -67,10 +72,17 @@ async def run_agent(job: AgentJob, on_usage: Callable[[Usage], None]) -> AgentOu
             raise ModelError(problem)
         repaired = True
         messages.append(Message("assistant", reply.text))
-        messages.append(Message("user", f"{problem}. Answer again with only a JSON value "
-                                        f"matching this schema:\n{json.dumps(job.schema)}"))
-    raise ModelError(f"no final answer after {job.max_turns} turns (the turn limit); "
-                     "give the agent a narrower task")
+        messages.append(
+            Message(
+                "user",
+                f"{problem}. Answer again with only a JSON value "
+                f"matching this schema:\n{json.dumps(job.schema)}",
+            )
+        )
+    raise ModelError(
+        f"no final answer after {job.max_turns} turns (the turn limit); "
+        "give the agent a narrower task"
+    )
 
 
 def _problem(text: str, stop_reason: str, schema: dict[str, Any] | None) -> str | None:
@@ -87,6 +99,7 @@ def _problem(text: str, stop_reason: str, schema: dict[str, Any] | None) -> str 
         where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
         return f"the answer does not match the schema at {where}: {exc.message}"
     except jsonschema.SchemaError as exc:
-        raise ModelError(f"the schema given to spawn() is not valid JSON Schema: {exc.message}")\
-            from None
+        raise ModelError(
+            f"the schema given to spawn() is not valid JSON Schema: {exc.message}"
+        ) from None
     return None

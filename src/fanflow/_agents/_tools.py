@@ -15,24 +15,49 @@ from .._workspace import ToolError, Workspace
 _RESULT_LIMIT = 60_000
 
 TOOL_SPECS: dict[str, ToolSpec] = {
-    "read": ToolSpec("read", "Read a workspace file; lines come numbered.", {
-        "type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}),
-    "grep": ToolSpec("grep", "Search workspace files for a regular expression.", {
-        "type": "object",
-        "properties": {"pattern": {"type": "string"},
-                       "path_glob": {"type": "string", "description": "e.g. src/**/*.ts"}},
-        "required": ["pattern"]}),
-    "glob": ToolSpec("glob", "List workspace files matching a glob pattern (** recurses).", {
-        "type": "object", "properties": {"pattern": {"type": "string"}}, "required": ["pattern"]}),
-    "write": ToolSpec("write", "Write a workspace file (whole content).", {
-        "type": "object",
-        "properties": {"path": {"type": "string"}, "text": {"type": "string"}},
-        "required": ["path", "text"]}),
-    "run": ToolSpec("run", "Run a command declared in .fanflow/config.toml [commands].", {
-        "type": "object",
-        "properties": {"name": {"type": "string"},
-                       "args": {"type": "array", "items": {"type": "string"}}},
-        "required": ["name"]}),
+    "read": ToolSpec(
+        "read",
+        "Read a workspace file; lines come numbered.",
+        {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
+    ),
+    "grep": ToolSpec(
+        "grep",
+        "Search workspace files for a regular expression.",
+        {
+            "type": "object",
+            "properties": {
+                "pattern": {"type": "string"},
+                "path_glob": {"type": "string", "description": "e.g. src/**/*.ts"},
+            },
+            "required": ["pattern"],
+        },
+    ),
+    "glob": ToolSpec(
+        "glob",
+        "List workspace files matching a glob pattern (** recurses).",
+        {"type": "object", "properties": {"pattern": {"type": "string"}}, "required": ["pattern"]},
+    ),
+    "write": ToolSpec(
+        "write",
+        "Write a workspace file (whole content).",
+        {
+            "type": "object",
+            "properties": {"path": {"type": "string"}, "text": {"type": "string"}},
+            "required": ["path", "text"],
+        },
+    ),
+    "run": ToolSpec(
+        "run",
+        "Run a command declared in .fanflow/config.toml [commands].",
+        {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "args": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["name"],
+        },
+    ),
 }
 
 
@@ -47,8 +72,12 @@ class AgentTools:
 
     async def execute(self, call: ToolCall) -> ToolResult:
         if call.name not in self.granted:
-            return ToolResult(call.id, f"tool {call.name!r} is not granted to this agent; "
-                              f"granted: {', '.join(self.granted) or 'none'}", is_error=True)
+            return ToolResult(
+                call.id,
+                f"tool {call.name!r} is not granted to this agent; "
+                f"granted: {', '.join(self.granted) or 'none'}",
+                is_error=True,
+            )
         try:
             output = await self._dispatch(call.name, call.input)
         except ToolError as exc:

@@ -1,2 +1,68 @@
-def main():
-    pass
+"""The `fanflow` command line: one module per command group, errors as one line."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import typer
+from typer.exceptions import TyperException
+
+from .._errors import FanflowError
+from ._inspect import ls_command, show_command
+from ._run_cmd import run_command
+
+app = typer.Typer(
+    name="fanflow",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Run dynamic LLM workflows: a sandboxed script fans a job out to subagents.",
+)
+app.command("run")(run_command)
+app.command("ls")(ls_command)
+app.command("show")(show_command)
+
+
+def invoke(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; user errors become one line on stderr."""
+    try:
+        app(args=argv, prog_name="fanflow", standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except TyperException as exc:  # bad flags and arguments: usage error, exit 2
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            sys.stderr.write(f"fanflow: error: {exc.format_message()}\n")
+        return exc.exit_code
+    except typer.Abort:
+        sys.stderr.write("fanflow: aborted\n")
+        return 130
+    except KeyboardInterrupt:
+        sys.stderr.write("fanflow: cancelled\n")
+        return 130
+    except FanflowError as exc:
+        sys.stderr.write(f"fanflow: error: {exc}\n")
+        return exc.exit_code
+    except Exception as exc:  # a bug of ours: one line, the traceback only on request
+        if os.environ.get("FANFLOW_DEBUG"):
+            traceback.print_exc()
+        sys.stderr.write(
+            f"fanflow: internal error: {type(exc).__name__}: {exc} "
+            "(set FANFLOW_DEBUG=1 for the traceback and please report it)\n"
+        )
+        return 1
+    return 0
+
+
+def main() -> None:
+    code = invoke()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The sandbox's native worker threads can abort interpreter finalization
+    # (seen ~3% of exits); everything is flushed and committed, so skip it.
+    os._exit(code)

@@ -97,7 +97,7 @@ def _m001_initial(db: sqlite3.Connection) -> None:
             message TEXT NOT NULL
         );
         CREATE INDEX events_by_run ON events(run_id, id);
-        """
+        """,
     )
 
 

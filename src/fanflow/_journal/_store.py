@@ -18,6 +18,12 @@ from .._errors import ConfigError
 from .._redact import redact
 from ._schema import migrate
 
+_TOKEN_KEYS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+)
 FINISHED = ("succeeded", "partial", "failed", "budget_exceeded", "cancelled", "refused")
 
 
@@ -37,13 +43,16 @@ class Journal:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"cannot create {self.path.parent}: {exc}; set FANFLOW_HOME") from None
+            raise ConfigError(
+                f"cannot create {self.path.parent}: {exc}; set FANFLOW_HOME"
+            ) from None
         self.db = self._open()
 
     def _open(self) -> sqlite3.Connection:
         try:
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=10,
-                                 check_same_thread=False)
+            db = sqlite3.connect(
+                self.path, isolation_level=None, timeout=10, check_same_thread=False
+            )
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -62,24 +71,46 @@ class Journal:
         self.db.execute(sql, params)
 
     # runs -----------------------------------------------------------------
-    def create_run(self, run_id: str, *, script: str, script_hash: str, script_path: str | None,
-                   workflow_name: str | None, workspace: str, args: dict[str, str],
-                   settings: dict[str, Any]) -> None:
+    def create_run(
+        self,
+        run_id: str,
+        *,
+        script: str,
+        script_hash: str,
+        script_path: str | None,
+        workflow_name: str | None,
+        workspace: str,
+        args: dict[str, str],
+        settings: dict[str, Any],
+    ) -> None:
         self._write(
             "INSERT INTO runs (id, created_at, status, script, script_hash, script_path, "
             "workflow_name, workspace, args_json, settings_json, pid) "
             "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, time.time(), script, script_hash, script_path, workflow_name, workspace,
-             _dumps(args), _dumps(settings), os.getpid()),
+            (
+                run_id,
+                time.time(),
+                script,
+                script_hash,
+                script_path,
+                workflow_name,
+                workspace,
+                _dumps(args),
+                _dumps(settings),
+                os.getpid(),
+            ),
         )
 
     def start_run(self, run_id: str) -> None:
         now = time.time()
-        self._write("UPDATE runs SET status='running', started_at=?, heartbeat_at=? WHERE id=?",
-                    (now, now, run_id))
+        self._write(
+            "UPDATE runs SET status='running', started_at=?, heartbeat_at=? WHERE id=?",
+            (now, now, run_id),
+        )
 
-    def finish_run(self, run_id: str, status: str, *, result: Any = None,
-                   error: str | None = None) -> None:
+    def finish_run(
+        self, run_id: str, status: str, *, result: Any = None, error: str | None = None
+    ) -> None:
         self._write(
             "UPDATE runs SET status=?, ended_at=?, result_json=?, error=? WHERE id=?",
             (status, time.time(), _dumps(result), redact(error), run_id),
@@ -97,8 +128,9 @@ class Journal:
         return dict(row)
 
     def _unique_prefix(self, ref: str) -> sqlite3.Row:
-        rows = self.db.execute("SELECT * FROM runs WHERE id LIKE ? LIMIT 2",
-                               (ref.replace("%", "") + "%",)).fetchall()
+        rows = self.db.execute(
+            "SELECT * FROM runs WHERE id LIKE ? LIMIT 2", (ref.replace("%", "") + "%",)
+        ).fetchall()
         if len(rows) == 1:
             return rows[0]
         why = "matches several runs" if rows else "is not a run id"
@@ -108,103 +140,188 @@ class Journal:
         rows = self.db.execute(
             "SELECT r.*, "
             " (SELECT COUNT(*) FROM agents a WHERE a.run_id=r.id) AS n_agents,"
-            " (SELECT COUNT(*) FROM agents a WHERE a.run_id=r.id AND a.status='succeeded') AS n_ok,"
-            " (SELECT COUNT(*) FROM agents a WHERE a.run_id=r.id AND a.status='failed') AS n_failed,"
+            " (SELECT COUNT(*) FROM agents a WHERE a.run_id=r.id AND a.status='succeeded')"
+            "   AS n_ok,"
+            " (SELECT COUNT(*) FROM agents a WHERE a.run_id=r.id AND a.status='failed')"
+            "   AS n_failed,"
             " (SELECT COALESCE(SUM(input_tokens + output_tokens + cache_read_input_tokens"
             "   + cache_creation_input_tokens), 0) FROM usage u WHERE u.run_id=r.id) AS tokens "
-            "FROM runs r ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
+            "FROM runs r ORDER BY created_at DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
         return [dict(r) for r in rows]
 
     # phases and agents ------------------------------------------------------
     def add_phase(self, run_id: str, idx: int, name: str) -> None:
-        self._write("INSERT OR IGNORE INTO phases VALUES (?, ?, ?, ?)",
-                    (run_id, idx, name, time.time()))
+        self._write(
+            "INSERT OR IGNORE INTO phases VALUES (?, ?, ?, ?)", (run_id, idx, name, time.time())
+        )
 
-    def add_agent(self, run_id: str, agent_id: int, *, phase: str, seq_in_phase: int,
-                  agent_type: str, label: str | None, model: str, tools: list[str],
-                  prompt: str, prompt_hash: str, identity: str) -> None:
+    def add_agent(
+        self,
+        run_id: str,
+        agent_id: int,
+        *,
+        phase: str,
+        seq_in_phase: int,
+        agent_type: str,
+        label: str | None,
+        model: str,
+        tools: list[str],
+        prompt: str,
+        prompt_hash: str,
+        identity: str,
+    ) -> None:
         self._write(
             "INSERT INTO agents (run_id, id, phase, seq_in_phase, agent_type, label, model, "
             "tools_json, prompt, prompt_hash, identity, status, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-            (run_id, agent_id, phase, seq_in_phase, agent_type, label, model, _dumps(tools),
-             redact(prompt), prompt_hash, identity, time.time()),
+            (
+                run_id,
+                agent_id,
+                phase,
+                seq_in_phase,
+                agent_type,
+                label,
+                model,
+                _dumps(tools),
+                redact(prompt),
+                prompt_hash,
+                identity,
+                time.time(),
+            ),
         )
 
     def start_agent(self, run_id: str, agent_id: int) -> None:
-        self._write("UPDATE agents SET status='running', started_at=? WHERE run_id=? AND id=?",
-                    (time.time(), run_id, agent_id))
+        self._write(
+            "UPDATE agents SET status='running', started_at=? WHERE run_id=? AND id=?",
+            (time.time(), run_id, agent_id),
+        )
 
-    def finish_agent(self, run_id: str, agent_id: int, status: str, *, result: Any = None,
-                     error: str | None = None, attempts: int = 1, turns: int = 0) -> None:
+    def finish_agent(
+        self,
+        run_id: str,
+        agent_id: int,
+        status: str,
+        *,
+        result: Any = None,
+        error: str | None = None,
+        attempts: int = 1,
+        turns: int = 0,
+    ) -> None:
         self._write(
             "UPDATE agents SET status=?, result_json=?, error=?, attempts=?, turns=?, ended_at=? "
             "WHERE run_id=? AND id=?",
-            (status, _dumps(result) if status == "succeeded" else None, redact(error), attempts,
-             turns, time.time(), run_id, agent_id),
+            (
+                status,
+                _dumps(result) if status == "succeeded" else None,
+                redact(error),
+                attempts,
+                turns,
+                time.time(),
+                run_id,
+                agent_id,
+            ),
         )
 
     def cancel_unfinished_agents(self, run_id: str) -> None:
-        self._write("UPDATE agents SET status='cancelled', ended_at=? "
-                    "WHERE run_id=? AND status='running'", (time.time(), run_id))
+        self._write(
+            "UPDATE agents SET status='cancelled', ended_at=? WHERE run_id=? AND status='running'",
+            (time.time(), run_id),
+        )
 
-    def add_usage(self, run_id: str, agent_id: int | None, phase: str, model: str,
-                  usage: Any, cost_usd: float | None) -> None:
+    def add_usage(
+        self,
+        run_id: str,
+        agent_id: int | None,
+        phase: str,
+        model: str,
+        usage: Any,
+        cost_usd: float | None,
+    ) -> None:
         self._write(
             "INSERT INTO usage (run_id, agent_id, phase, model, input_tokens, output_tokens, "
             "cache_read_input_tokens, cache_creation_input_tokens, cost_usd, at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, agent_id, phase, model, usage.input_tokens, usage.output_tokens,
-             usage.cache_read_input_tokens, usage.cache_creation_input_tokens, cost_usd,
-             time.time()),
+            (
+                run_id,
+                agent_id,
+                phase,
+                model,
+                usage.input_tokens,
+                usage.output_tokens,
+                usage.cache_read_input_tokens,
+                usage.cache_creation_input_tokens,
+                cost_usd,
+                time.time(),
+            ),
         )
 
-    def event(self, run_id: str, kind: str, message: str, *, agent_id: int | None = None,
-              phase: str | None = None) -> None:
+    def event(
+        self,
+        run_id: str,
+        kind: str,
+        message: str,
+        *,
+        agent_id: int | None = None,
+        phase: str | None = None,
+    ) -> None:
         self._write(
             "INSERT INTO events (run_id, at, kind, phase, agent_id, message) VALUES (?,?,?,?,?,?)",
-            (run_id, time.time(), kind, phase, agent_id, redact(message) or ""))
+            (run_id, time.time(), kind, phase, agent_id, redact(message) or ""),
+        )
 
     def mark_not_run(self, run_id: str, status: str = "not_run") -> int:
         """Agents that never started end as `status`; returns how many."""
         cur = self.db.execute(
             "UPDATE agents SET status=?, ended_at=? WHERE run_id=? AND status='pending'",
-            (status, time.time(), run_id))
+            (status, time.time(), run_id),
+        )
         return cur.rowcount
 
     def events_of_kind(self, run_id: str, kind: str) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute(
-            "SELECT * FROM events WHERE run_id=? AND kind=? ORDER BY id", (run_id, kind))]
+        return [
+            dict(r)
+            for r in self.db.execute(
+                "SELECT * FROM events WHERE run_id=? AND kind=? ORDER BY id", (run_id, kind)
+            )
+        ]
 
     # reads for reports and views ------------------------------------------------
     def phases(self, run_id: str) -> list[dict[str, Any]]:
         """Per phase, in order: agent counts by status and token totals."""
-        rows = self.db.execute(
-            "SELECT p.name, p.idx, p.started_at,"
-            " (SELECT COUNT(*) FROM agents a WHERE a.run_id=p.run_id AND a.phase=p.name) AS agents,"
-            " (SELECT COUNT(*) FROM agents a WHERE a.run_id=p.run_id AND a.phase=p.name"
-            "   AND a.status='succeeded') AS succeeded,"
-            " (SELECT COUNT(*) FROM agents a WHERE a.run_id=p.run_id AND a.phase=p.name"
-            "   AND a.status='failed') AS failed,"
-            " (SELECT COUNT(*) FROM agents a WHERE a.run_id=p.run_id AND a.phase=p.name"
-            "   AND a.status='running') AS running,"
-            " (SELECT MAX(a.ended_at) FROM agents a WHERE a.run_id=p.run_id AND a.phase=p.name)"
-            "   AS last_ended_at "
-            "FROM phases p WHERE p.run_id=? ORDER BY p.idx", (run_id,)).fetchall()
-        tokens = {r["phase"]: dict(r) for r in self.db.execute(
-            "SELECT phase, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,"
-            " SUM(cache_read_input_tokens) AS cache_read_input_tokens,"
-            " SUM(cache_creation_input_tokens) AS cache_creation_input_tokens, SUM(cost_usd) AS cost"
-            " FROM usage WHERE run_id=? GROUP BY phase", (run_id,))}
-        out = []
-        for row in rows:
-            phase = dict(row)
+        phases = [
+            dict(r)
+            for r in self.db.execute(
+                "SELECT name, idx, started_at FROM phases WHERE run_id=? ORDER BY idx", (run_id,)
+            )
+        ]
+        counts: dict[str, dict[str, int]] = {}
+        for row in self.db.execute(
+            "SELECT phase, status, COUNT(*) AS n FROM agents WHERE run_id=? GROUP BY phase, status",
+            (run_id,),
+        ):
+            counts.setdefault(row["phase"], {})[row["status"]] = row["n"]
+        tokens = {
+            r["phase"]: dict(r)
+            for r in self.db.execute(
+                "SELECT phase, SUM(input_tokens) AS input_tokens,"
+                " SUM(output_tokens) AS output_tokens,"
+                " SUM(cache_read_input_tokens) AS cache_read_input_tokens,"
+                " SUM(cache_creation_input_tokens) AS cache_creation_input_tokens"
+                " FROM usage WHERE run_id=? GROUP BY phase",
+                (run_id,),
+            )
+        }
+        for phase in phases:
+            by_status = counts.get(phase["name"], {})
+            phase["agents"] = sum(by_status.values())
+            for status in ("succeeded", "failed", "running"):
+                phase[status] = by_status.get(status, 0)
             used = tokens.get(phase["name"], {})
-            for key in ("input_tokens", "output_tokens", "cache_read_input_tokens",
-                        "cache_creation_input_tokens"):
+            for key in _TOKEN_KEYS:
                 phase[key] = used.get(key) or 0
-            out.append(phase)
-        return out
+        return phases
 
     def usage_totals(self, run_id: str) -> dict[str, Any]:
         row = self.db.execute(
@@ -213,7 +330,9 @@ class Journal:
             " COALESCE(SUM(cache_read_input_tokens),0) AS cache_read_input_tokens,"
             " COALESCE(SUM(cache_creation_input_tokens),0) AS cache_creation_input_tokens,"
             " COUNT(*) AS calls, SUM(cost_usd IS NULL) AS unpriced, SUM(cost_usd) AS cost_usd "
-            "FROM usage WHERE run_id=?", (run_id,)).fetchone()
+            "FROM usage WHERE run_id=?",
+            (run_id,),
+        ).fetchone()
         totals = dict(row)
         if totals.pop("unpriced") or not totals["calls"]:
             totals["cost_usd"] = None  # any unpriced call makes the total unknown, not a guess
@@ -221,24 +340,45 @@ class Journal:
         return totals
 
     def agent_counts(self, run_id: str) -> dict[str, int]:
-        rows = self.db.execute("SELECT status, COUNT(*) FROM agents WHERE run_id=? GROUP BY status",
-                               (run_id,)).fetchall()
+        rows = self.db.execute(
+            "SELECT status, COUNT(*) FROM agents WHERE run_id=? GROUP BY status", (run_id,)
+        ).fetchall()
         return {status: count for status, count in rows}
 
     def agents(self, run_id: str) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute(
-            "SELECT * FROM agents WHERE run_id=? ORDER BY id", (run_id,))]
+        return [
+            dict(r)
+            for r in self.db.execute("SELECT * FROM agents WHERE run_id=? ORDER BY id", (run_id,))
+        ]
 
     def failed_agents(self, run_id: str) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute(
-            "SELECT id, phase, agent_type, label, error FROM agents "
-            "WHERE run_id=? AND status='failed' ORDER BY id", (run_id,))]
+        return [
+            dict(r)
+            for r in self.db.execute(
+                "SELECT id, phase, agent_type, label, error FROM agents "
+                "WHERE run_id=? AND status='failed' ORDER BY id",
+                (run_id,),
+            )
+        ]
 
     def events(self, run_id: str, after_id: int = 0, limit: int = 200) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute(
-            "SELECT * FROM events WHERE run_id=? AND id>? ORDER BY id LIMIT ?",
-            (run_id, after_id, limit))]
+        return [
+            dict(r)
+            for r in self.db.execute(
+                "SELECT * FROM events WHERE run_id=? AND id>? ORDER BY id LIMIT ?",
+                (run_id, after_id, limit),
+            )
+        ]
+
+    def recent_events(self, run_id: str, limit: int) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT * FROM events WHERE run_id=? AND kind != 'print' ORDER BY id DESC LIMIT ?",
+            (run_id, limit),
+        ).fetchall()
+        return [dict(r) for r in reversed(rows)]
 
     def usage_rows(self, run_id: str) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute(
-            "SELECT * FROM usage WHERE run_id=? ORDER BY id", (run_id,))]
+        return [
+            dict(r)
+            for r in self.db.execute("SELECT * FROM usage WHERE run_id=? ORDER BY id", (run_id,))
+        ]

@@ -21,8 +21,14 @@ class FunctionModel(Model):
     Raise from the function to make the call fail (the agent then fails).
     """
 
-    def __init__(self, function: ReplyFunction, *, name: str = "function",
-                 context_tokens: int = 200_000, supports_mid_system: bool = True) -> None:
+    def __init__(
+        self,
+        function: ReplyFunction,
+        *,
+        name: str = "function",
+        context_tokens: int = 200_000,
+        supports_mid_system: bool = True,
+    ) -> None:
         self.function = function
         self.name = name
         self.context_tokens = context_tokens
@@ -34,7 +40,9 @@ class FunctionModel(Model):
             reply = await reply
         if isinstance(reply, str):
             prompt = "".join(m.text for m in req.messages)
-            usage = Usage(input_tokens=estimate_tokens(req.system + prompt),
-                          output_tokens=estimate_tokens(reply))
+            usage = Usage(
+                input_tokens=estimate_tokens(req.system + prompt),
+                output_tokens=estimate_tokens(reply),
+            )
             return ModelResponse(text=reply, usage=usage)
         return reply

@@ -123,17 +123,25 @@ def _answer(req: ModelRequest, prompt: str, read: str) -> str:
     if role == "synthesizer":
         return _synthesize(req.messages)
     files = sorted(set(_mentioned_paths(prompt))) if read else []
-    return json.dumps({"answer": f"sim read {len(files)} file(s)", "files": files,
-                       "prompt_chars": len(prompt)})
+    return json.dumps(
+        {"answer": f"sim read {len(files)} file(s)", "files": files, "prompt_chars": len(prompt)}
+    )
 
 
 def _audit(prompt: str, read: str) -> dict[str, Any]:
     files = _mentioned_paths(prompt)
     findings = [
-        {"id": m["id"], "file": files[0] if files else "", "lines": m.get("lines", ""),
-         "shared_state": m.get("state", ""), "bug": m.get("bug", ""), "fix": m.get("fix", ""),
-         "confidence": m.get("confidence", 0.5)}
-        for m in parse_markers(read) if m["kind"] == "finding"
+        {
+            "id": m["id"],
+            "file": files[0] if files else "",
+            "lines": m.get("lines", ""),
+            "shared_state": m.get("state", ""),
+            "bug": m.get("bug", ""),
+            "fix": m.get("fix", ""),
+            "confidence": m.get("confidence", 0.5),
+        }
+        for m in parse_markers(read)
+        if m["kind"] == "finding"
     ]
     top = max((f["confidence"] for f in findings), default=1.0)
     return {"file": files[0] if files else "", "confidence": top, "findings": findings}
@@ -156,8 +164,13 @@ def _synthesize(messages: list[Message]) -> str:
     verdicts = {v.get("id"): v for v in _dicts_with(data, "verdict")}
     if not findings and not verdicts:
         summaries = [d for d in _dicts_with(data, "summary")]
-        return json.dumps({"summary": f"{len(summaries)} partial report(s) merged",
-                           "parts": summaries}) if summaries else _generic_summary(data)
+        return (
+            json.dumps(
+                {"summary": f"{len(summaries)} partial report(s) merged", "parts": summaries}
+            )
+            if summaries
+            else _generic_summary(data)
+        )
     findings.sort(key=lambda f: (-float(f.get("confidence") or 0), str(f.get("id"))))
     kept = [f for f in findings if verdicts.get(f.get("id"), {}).get("verdict") != "refuted"]
     refuted = [f for f in findings if f not in kept]
@@ -165,15 +178,18 @@ def _synthesize(messages: list[Message]) -> str:
     lines += [_finding_line(f, verdicts.get(f.get("id"))) for f in kept] or ["(none)"]
     if refuted:
         lines += ["", "## Refuted by reviewers"]
-        lines += [f"- [{f['id']}] {f.get('file')}: {verdicts[f['id']].get('reason', '')}"
-                  for f in refuted]
+        lines += [
+            f"- [{f['id']}] {f.get('file')}: {verdicts[f['id']].get('reason', '')}" for f in refuted
+        ]
     return "\n".join(lines)
 
 
 def _finding_line(f: dict[str, Any], verdict: dict[str, Any] | None) -> str:
     tag = " (confirmed by review)" if verdict and verdict.get("verdict") == "confirmed" else ""
-    return (f"- [{f.get('id')}] {f.get('file')}:{f.get('lines')} `{f.get('shared_state')}`: "
-            f"{f.get('bug')} Fix: {f.get('fix')}{tag}")
+    return (
+        f"- [{f.get('id')}] {f.get('file')}:{f.get('lines')} `{f.get('shared_state')}`: "
+        f"{f.get('bug')} Fix: {f.get('fix')}{tag}"
+    )
 
 
 def _data_block(messages: list[Message]) -> Any:

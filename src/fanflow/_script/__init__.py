@@ -3,5 +3,11 @@
 from ._check import ScriptInfo, check_syntax_and_names
 from ._sandbox import STUBS, Sandbox, ScriptOutcome, to_jsonable
 
-__all__ = ["STUBS", "Sandbox", "ScriptInfo", "ScriptOutcome", "check_syntax_and_names",
-           "to_jsonable"]
+__all__ = [
+    "STUBS",
+    "Sandbox",
+    "ScriptInfo",
+    "ScriptOutcome",
+    "check_syntax_and_names",
+    "to_jsonable",
+]

@@ -29,15 +29,18 @@ class ScriptInfo:
 def check_syntax_and_names(script: str, path: str, registry: AgentRegistry) -> ScriptInfo:
     """The AST pass; raises `ScriptError` naming the first problem and its line."""
     if len(script.encode("utf-8", errors="replace")) > MAX_SCRIPT_BYTES:
-        raise ScriptError(f"script is larger than {MAX_SCRIPT_BYTES // 1024} KiB; "
-                          "move data into workspace files", path=path)
+        raise ScriptError(
+            f"script is larger than {MAX_SCRIPT_BYTES // 1024} KiB; move data into workspace files",
+            path=path,
+        )
     if not script.strip():
         raise ScriptError("script is empty; write a workflow (see docs/scripts.md)", path=path)
     try:
         tree = ast.parse(script, filename=path)
     except SyntaxError as exc:
-        raise ScriptError(f"syntax error: {exc.msg}", path=path, line=exc.lineno,
-                          column=exc.offset) from None
+        raise ScriptError(
+            f"syntax error: {exc.msg}", path=path, line=exc.lineno, column=exc.offset
+        ) from None
     phases: list[str] = []
     agent_types: list[str] = []
     for node in ast.walk(tree):
@@ -46,8 +49,9 @@ def check_syntax_and_names(script: str, path: str, registry: AgentRegistry) -> S
     return ScriptInfo(meta=_meta(tree), phases=phases, agent_types=agent_types)
 
 
-def _check_call(node: ast.Call, path: str, registry: AgentRegistry, phases: list[str],
-                agent_types: list[str]) -> None:
+def _check_call(
+    node: ast.Call, path: str, registry: AgentRegistry, phases: list[str], agent_types: list[str]
+) -> None:
     name = node.func.id  # type: ignore[attr-defined]
     if name == "phase" and node.args and _literal_str(node.args[0]) is not None:
         phases.append(_literal_str(node.args[0]))  # type: ignore[arg-type]
@@ -63,8 +67,9 @@ def _check_call(node: ast.Call, path: str, registry: AgentRegistry, phases: list
             try:
                 registry.get(agent_name)
             except ConfigError as exc:
-                raise ScriptError(str(exc), path=path, line=node.lineno,
-                                  column=node.col_offset + 1) from None
+                raise ScriptError(
+                    str(exc), path=path, line=node.lineno, column=node.col_offset + 1
+                ) from None
             agent_types.append(agent_name)
         _check_tools(keywords.get("tools"), path, node)
 
@@ -75,8 +80,12 @@ def _check_tools(tools: ast.expr | None, path: str, node: ast.Call) -> None:
     for element in tools.elts:
         tool = _literal_str(element)
         if tool is not None and tool not in AGENT_TOOLS:
-            raise ScriptError(f"unknown tool {tool!r}; tools are {', '.join(AGENT_TOOLS)}",
-                              path=path, line=element.lineno, column=element.col_offset + 1)
+            raise ScriptError(
+                f"unknown tool {tool!r}; tools are {', '.join(AGENT_TOOLS)}",
+                path=path,
+                line=element.lineno,
+                column=element.col_offset + 1,
+            )
 
 
 def _literal_str(node: ast.expr | None) -> str | None:
@@ -87,8 +96,12 @@ def _literal_str(node: ast.expr | None) -> str | None:
 
 def _meta(tree: ast.Module) -> dict[str, Any]:
     for stmt in tree.body:
-        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
-                and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == "meta"):
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id == "meta"
+        ):
             try:
                 value = ast.literal_eval(stmt.value)
             except ValueError:

@@ -6,7 +6,7 @@ itself uses are declared in `api.pyi`; `_ff_*` are not, so a script that
 calls them directly fails its type check.
 """
 
-PRELUDE = '''
+PRELUDE = """
 import asyncio
 import json
 
@@ -98,4 +98,4 @@ class _Tools:
 
 
 tools = _Tools()
-'''
+"""

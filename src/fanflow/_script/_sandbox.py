@@ -27,7 +27,9 @@ from ._prelude import PRELUDE
 
 STUBS = (Path(__file__).parent / "api.pyi").read_text(encoding="utf-8")
 _CHECK_WRAPPER = "async def __fanflow_check__():\n"
-_DIAGNOSTIC = re.compile(r"^(?P<path>.*?):(?P<line>\d+):(?P<col>\d+): (?P<level>\w+)\[(?P<code>[\w-]+)\] (?P<msg>.*)$")
+_DIAGNOSTIC = re.compile(
+    r"^(?P<path>.*?):(?P<line>\d+):(?P<col>\d+): (?P<level>\w+)\[(?P<code>[\w-]+)\] (?P<msg>.*)$"
+)
 _PRINT_LIMIT = 200_000
 
 
@@ -54,8 +56,12 @@ class Sandbox:
     async def check(self, script: str, path: str) -> None:
         """Parse and type-check `script` against the API stubs without running it."""
         wrapped = _CHECK_WRAPPER + "".join(f"    {line}\n" for line in script.splitlines())
-        session = self._pool.checkout(script_name=Path(path).name, type_check=True,
-                                      type_check_stubs=STUBS, type_check_format="concise")
+        session = self._pool.checkout(
+            script_name=Path(path).name,
+            type_check=True,
+            type_check_stubs=STUBS,
+            type_check_format="concise",
+        )
         async with session:
             try:
                 await session.feed_run(wrapped)
@@ -64,9 +70,18 @@ class Sandbox:
             except (monty.MontySyntaxError, monty.MontyRuntimeError) as exc:
                 raise _check_runtime_error(exc, path) from None
 
-    async def execute(self, script: str, path: str, *, host: dict[str, Callable[..., Any]],
-                      args: dict[str, str], limits: Limits, seed: str, started_at: float,
-                      on_print: Callable[[str], None]) -> ScriptOutcome:
+    async def execute(
+        self,
+        script: str,
+        path: str,
+        *,
+        host: dict[str, Callable[..., Any]],
+        args: dict[str, str],
+        limits: Limits,
+        seed: str,
+        started_at: float,
+        on_print: Callable[[str], None],
+    ) -> ScriptOutcome:
         """Run a checked script with `host` functions; its result or a `SandboxError`."""
         session = self._pool.checkout(
             script_name=Path(path).name,
@@ -81,12 +96,17 @@ class Sandbox:
         async with session:
             try:
                 await session.feed_run(PRELUDE, external_lookup=host, print_callback=printer)
-                value = await session.feed_run(script, external_lookup=host,
-                                               inputs={"args": dict(args)},
-                                               print_callback=printer)
+                value = await session.feed_run(
+                    script,
+                    external_lookup=host,
+                    inputs={"args": dict(args)},
+                    print_callback=printer,
+                )
             except monty.MontyCrashedError as exc:
-                raise SandboxError(f"the script's sandbox worker died ({exc}); "
-                                   "it may have exhausted memory; simplify the script") from None
+                raise SandboxError(
+                    f"the script's sandbox worker died ({exc}); "
+                    "it may have exhausted memory; simplify the script"
+                ) from None
             except monty.MontyError as exc:
                 raise _runtime_error(exc, path) from None
         return ScriptOutcome(to_jsonable(value))
@@ -123,11 +143,17 @@ def _typing_error(text: str, path: str) -> ScriptError:
     for raw in text.splitlines():
         match = _DIAGNOSTIC.match(raw.strip())
         if match and match["level"] == "error":
-            errors.append((int(match["line"]) - 1, max(1, int(match["col"]) - 4),
-                           f"{match['msg']} [{match['code']}]"))
+            errors.append(
+                (
+                    int(match["line"]) - 1,
+                    max(1, int(match["col"]) - 4),
+                    f"{match['msg']} [{match['code']}]",
+                )
+            )
     if not errors:
-        return ScriptError(text.strip().splitlines()[0] if text.strip() else "type check failed",
-                           path=path)
+        return ScriptError(
+            text.strip().splitlines()[0] if text.strip() else "type check failed", path=path
+        )
     line, col, msg = errors[0]
     details = [f"{path}:{ln}:{c}: {m}" for ln, c, m in errors]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

@@ -1,0 +1,110 @@
+"""`fanflow run SCRIPT`: check, run with live progress, print the result."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .._errors import ConfigError
+from .._journal import Journal
+from .._limits import Limits
+from .._run import Run, RunOptions, read_script
+from .._script import Sandbox
+from .._views import EXIT_CODES, live_progress, print_result, summary_line
+from ._workflows import locate_script
+
+
+def parse_args(pairs: list[str]) -> dict[str, str]:
+    args = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--arg {pair!r} must look like KEY=VALUE")
+        args[key.strip()] = value
+    return args
+
+
+def run_command(
+    script: Annotated[str, typer.Argument(help="A workflow .py file, or a saved workflow name.")],
+    model: Annotated[
+        str, typer.Option(help="PROVIDER:MODEL for the run (sim is offline).")
+    ] = "sim",
+    agent_model: Annotated[str | None, typer.Option(help="Model for all subagents.")] = None,
+    agent_effort: Annotated[str, typer.Option(help="Subagent effort: low..max.")] = "high",
+    workspace: Annotated[Path, typer.Option(help="The directory agents may touch.")] = Path("."),
+    arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE for the script's args.")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Subagents in flight (default 16).")
+    ] = None,
+    max_agents: Annotated[
+        int | None, typer.Option(help="Subagents per run (default 1000).")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for approval.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report.")] = False,
+) -> None:
+    """Run a workflow script in the sandbox and print its result."""
+    path, name = locate_script(script, workspace)
+    options = RunOptions(
+        model=model,
+        agent_model=agent_model,
+        agent_effort=_effort(agent_effort),
+        workspace=workspace,
+        args=parse_args(arg or []),
+        concurrency=_positive(concurrency, "--concurrency"),
+        max_agents=_positive(max_agents, "--max-agents"),
+        limits=Limits(),
+        script_path=str(path),
+        workflow_name=name,
+    )
+    text = read_script(str(path))
+    report = asyncio.run(_run(text, options, as_json))
+    _print(report, as_json)
+    raise typer.Exit(EXIT_CODES.get(report["status"], 1))
+
+
+async def _run(text: str, options: RunOptions, as_json: bool) -> dict:
+    journal = Journal()
+    run = Run(text, options, journal)
+    err = Console(stderr=True)
+    async with Sandbox() as sandbox:
+        await run.check(sandbox)
+        if as_json:
+            return await run.execute(sandbox)
+        async with live_progress(journal, run.started, lambda: run.run_id, err):
+            return await run.execute(sandbox)
+
+
+def _print(report: dict, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, default=str) + "\n")
+        return
+    print_result(report["result"], Console())
+    err = Console(stderr=True)
+    for e in report["errors"][:10]:
+        who = f"agent {e['agent']}" if e["agent"] is not None else "run"
+        err.print(f"[red]error[/red] ({who}): {e['error']}", highlight=False)
+    if len(report["errors"]) > 10:
+        err.print(f"... and {len(report['errors']) - 10} more: fanflow show {report['run_id']}")
+    err.print(
+        summary_line(report) + f" (details: fanflow show {report['run_id']})", highlight=False
+    )
+
+
+def _positive(value: int | None, flag: str) -> int | None:
+    if value is not None and value < 1:
+        raise ConfigError(f"{flag} must be at least 1 (got {value})")
+    return value
+
+
+def _effort(value: str) -> str:
+    from .._scheduler import EFFORTS
+
+    if value not in EFFORTS:
+        raise ConfigError(f"--agent-effort must be one of {', '.join(EFFORTS)} (got {value!r})")
+    return value

@@ -1,0 +1,118 @@
+"""Foreground progress: a rich live table on a terminal, plain lines otherwise.
+
+One task redraws from a journal snapshot at a fixed rate; the run never draws.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from .._journal import Journal
+from ._snapshot import RunSnapshot, take_snapshot
+
+REFRESH_S = 0.25
+
+
+def render_snapshot(snap: RunSnapshot) -> Group:
+    """The progress table for one snapshot (also used by tests at a fixed width)."""
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column, justify in [
+        ("phase", "left"),
+        ("agents", "right"),
+        ("done", "right"),
+        ("running", "right"),
+        ("failed", "right"),
+        ("in tok", "right"),
+        ("out tok", "right"),
+        ("cached", "right"),
+    ]:
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for p in snap.phases:
+        failed = Text(str(p.failed), style="red" if p.failed else "")
+        table.add_row(
+            p.name,
+            str(p.agents),
+            str(p.succeeded),
+            str(p.running),
+            failed,
+            f"{p.input_tokens:,}",
+            f"{p.output_tokens:,}",
+            f"{p.cache_read_input_tokens:,}",
+        )
+    head = Text.assemble(
+        (f"run {snap.run_id} ", "bold"),
+        (snap.status, _status_style(snap.status)),
+        f"  {snap.elapsed_s:5.1f}s  in flight {snap.running}/{snap.concurrency_cap}"
+        f"  tokens {snap.total_tokens:,}",
+    )
+    parts: list = [head, table]
+    parts += [Text(line[:160], style="dim") for line in snap.recent_events]
+    return Group(*parts)
+
+
+def _status_style(status: str) -> str:
+    return {"succeeded": "green", "partial": "yellow", "failed": "red", "cancelled": "magenta"}.get(
+        status, "cyan"
+    )
+
+
+@contextlib.asynccontextmanager
+async def live_progress(
+    journal: Journal, started: asyncio.Event, run_id_of: callable, console: Console
+) -> AsyncIterator[None]:
+    """Redraw while the body runs; plain lines when `console` is not a terminal."""
+    task = asyncio.create_task(_draw(journal, started, run_id_of, console))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _draw(
+    journal: Journal, started: asyncio.Event, run_id_of: callable, console: Console
+) -> None:
+    await started.wait()
+    run_id = run_id_of()
+    if not console.is_terminal:
+        await _plain_lines(journal, run_id, console)
+        return
+    with Live(console=console, auto_refresh=False, transient=True) as live:
+        try:
+            while True:
+                live.update(render_snapshot(take_snapshot(journal, run_id)), refresh=True)
+                await asyncio.sleep(REFRESH_S)
+        finally:
+            live.update(render_snapshot(take_snapshot(journal, run_id)), refresh=True)
+
+
+async def _plain_lines(journal: Journal, run_id: str, console: Console) -> None:
+    """One line per phase start and per event; no redraws, for logs and pipes."""
+    seen_phases: set[str] = set()
+    last_event = 0
+    try:
+        while True:
+            last_event = _emit(journal, run_id, console, seen_phases, last_event)
+            await asyncio.sleep(REFRESH_S)
+    finally:
+        _emit(journal, run_id, console, seen_phases, last_event)
+
+
+def _emit(journal: Journal, run_id: str, console: Console, seen: set[str], after: int) -> int:
+    for phase in journal.phases(run_id):
+        if phase["name"] not in seen:
+            seen.add(phase["name"])
+            console.print(f"phase {phase['name']}", highlight=False)
+    for event in journal.events(run_id, after_id=after):
+        after = event["id"]
+        if event["kind"] != "print":
+            console.print(f"{event['kind']}: {event['message']}", highlight=False, markup=False)
+    return after

@@ -1,0 +1,75 @@
+"""Showing a run's result and summary: tables for rows, text as text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+
+EXIT_CODES = {
+    "succeeded": 0,
+    "partial": 0,
+    "failed": 1,
+    "budget_exceeded": 3,
+    "refused": 3,
+    "cancelled": 130,
+}
+
+
+def print_result(result: Any, console: Console) -> None:
+    """A list of dicts as a table, text as (markdown) text, anything else as JSON."""
+    if _is_rows(result):
+        console.print(rows_table(result))
+    elif isinstance(result, str):
+        if console.is_terminal and result.lstrip().startswith("#"):
+            console.print(Markdown(result))
+        else:
+            console.print(result, markup=False, highlight=False, soft_wrap=True)
+    elif result is not None:
+        console.print_json(json.dumps(result, ensure_ascii=False, default=str))
+
+
+def _is_rows(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(r, dict) for r in value)
+
+
+def rows_table(rows: list[dict[str, Any]]) -> Table:
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    table = Table(header_style="bold")
+    for column in columns:
+        table.add_column(str(column))
+    for row in rows:
+        table.add_row(*[_cell(row.get(c)) for c in columns])
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def summary_line(report: dict[str, Any]) -> str:
+    agents, usage = report["agents"], report["usage"]
+    tokens = sum(
+        usage[k]
+        for k in (
+            "input_tokens",
+            "output_tokens",
+            "cache_read_input_tokens",
+            "cache_creation_input_tokens",
+        )
+    )
+    cost = "" if usage["cost_usd"] is None else f", ${usage['cost_usd']:.4f}"
+    return (
+        f"run {report['run_id']} {report['status']}: {agents['spawned']} agents "
+        f"({agents['succeeded']} ok, {agents['failed']} failed), {tokens:,} tokens{cost}, "
+        f"{report['wall_s']:.1f}s"
+    )

@@ -1,0 +1,78 @@
+"""A run's progress as plain numbers, read from the journal.
+
+Views render a `RunSnapshot`; they never count anything themselves, so the
+foreground progress, `show` and later `watch` all agree.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._journal import Journal
+
+
+@dataclass(frozen=True)
+class PhaseRow:
+    name: str
+    agents: int
+    succeeded: int
+    failed: int
+    running: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_input_tokens: int
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    run_id: str
+    status: str
+    elapsed_s: float
+    concurrency_cap: int
+    running: int
+    phases: list[PhaseRow] = field(default_factory=list)
+    usage: dict[str, Any] = field(default_factory=dict)
+    recent_events: list[str] = field(default_factory=list)
+
+    @property
+    def total_tokens(self) -> int:
+        u = self.usage
+        return (
+            u.get("input_tokens", 0)
+            + u.get("output_tokens", 0)
+            + u.get("cache_read_input_tokens", 0)
+            + u.get("cache_creation_input_tokens", 0)
+        )
+
+
+def take_snapshot(journal: Journal, run_id: str, events: int = 4) -> RunSnapshot:
+    run = journal.get_run(run_id)
+    phases = [
+        PhaseRow(
+            p["name"],
+            p["agents"],
+            p["succeeded"],
+            p["failed"],
+            p["running"],
+            p["input_tokens"],
+            p["output_tokens"],
+            p["cache_read_input_tokens"],
+        )
+        for p in journal.phases(run_id)
+    ]
+    settings = json.loads(run["settings_json"] or "{}")
+    end = run["ended_at"] or time.time()
+    recent = [f"{e['kind']}: {e['message']}" for e in journal.recent_events(run_id, events)]
+    return RunSnapshot(
+        run_id=run_id,
+        status=run["status"],
+        elapsed_s=end - run["started_at"] if run["started_at"] else 0.0,
+        concurrency_cap=int(settings.get("concurrency") or 0),
+        running=sum(p.running for p in phases),
+        phases=phases,
+        usage=journal.usage_totals(run_id),
+        recent_events=recent,
+    )

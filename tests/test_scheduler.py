@@ -1,0 +1,159 @@
+"""Host-side limits: the concurrency cap, the agent cap, partial success, cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fanflow import Journal
+from helpers import Probe, run
+
+
+async def test_cap_of_16_holds_for_100_agents():
+    probe = Probe(gate=16)
+    script = 'r = await gather([spawn("general", f"unit {i}") for i in range(100)])\nlen(r)'
+    report = await run(script, model=probe)
+    assert report["status"] == "succeeded"
+    assert report["result"] == 100
+    assert probe.calls == 100
+    assert probe.peak == 16
+
+
+async def test_gather_concurrency_only_lowers_the_cap():
+    low, high = Probe(gate=4), Probe(gate=16)
+    script = 'await gather([spawn("general", f"u{{i}}") for i in range(30)], concurrency={n})'
+    await run(script.format(n=4), model=low)
+    await run(script.format(n=500), model=high)
+    assert low.peak == 4
+    assert high.peak == 16
+
+
+async def test_concurrency_option_lowers_run_cap():
+    probe = Probe(gate=3)
+    await run('await gather([spawn("general", f"u{i}") for i in range(20)])', model=probe,
+              concurrency=3)
+    assert probe.peak == 3
+
+
+async def test_agent_cap_fails_run_before_any_request():
+    probe = Probe()
+    script = 'phase("audit")\nawait gather([spawn("general", f"u{i}") for i in range(1001)])'
+    report = await run(script, model=probe)
+    assert report["status"] == "failed"
+    assert probe.calls == 0
+    messages = [e["error"] for e in report["errors"]]
+    assert any(
+        "agent cap of 1000 reached in phase audit; chunk the work or filter before spawning" in m
+        for m in messages
+    )
+
+
+async def test_agent_cap_in_a_loop_stops_at_the_cap():
+    probe = Probe()
+    script = (
+        'phase("loop")\nn = 0\nfor i in range(12):\n'
+        '    await spawn("general", f"u{i}")\n    n += 1\nn'
+    )
+    report = await run(script, model=probe, max_agents=10)
+    assert report["status"] == "failed"
+    assert probe.calls == 10
+    assert "agent cap of 10 reached in phase loop" in report["errors"][-1]["error"]
+
+
+async def test_agent_cap_cannot_be_swallowed_by_the_script():
+    probe = Probe()
+    script = (
+        "try:\n    await gather([spawn('general', f'u{i}') for i in range(5)])\n"
+        "except RuntimeError:\n    pass\n'survived'"
+    )
+    report = await run(script, model=probe, max_agents=3)
+    assert report["status"] == "failed"
+    assert probe.calls == 0
+
+
+async def test_failed_agent_leaves_others_intact():
+    probe = Probe(fail_when="unit 3", reply={"v": 1})
+    script = 'await gather([spawn("general", f"unit {i}") for i in range(6)])'
+    report = await run(script, model=probe)
+    assert report["status"] == "partial"
+    assert report["result"] == [{"v": 1}, {"v": 1}, {"v": 1}, None, {"v": 1}, {"v": 1}]
+    assert report["agents"] == {"spawned": 6, "succeeded": 5, "failed": 1}
+    [error] = report["errors"]
+    assert error["agent"] == 4 and error["phase"] == "main"
+    assert "model exploded" in error["error"]
+
+
+async def test_strict_gather_raises_into_the_script():
+    probe = Probe(fail_when="unit 1")
+    script = (
+        "try:\n    await gather([spawn('general', f'unit {i}') for i in range(3)], strict=True)\n"
+        "    out = 'no error'\nexcept RuntimeError as e:\n    out = str(e)\nout"
+    )
+    report = await run(script, model=probe)
+    assert "agent 2 (general) failed" in report["result"]
+
+
+async def test_direct_await_of_failed_agent_raises_and_fails_run():
+    probe = Probe(fail_when="boom")
+    report = await run('x = await spawn("general", "boom")\nx', model=probe)
+    assert report["status"] == "failed"
+    assert any("agent 1 (general) failed" in e["error"] for e in report["errors"])
+
+
+async def test_run_that_only_fails_is_failed_not_partial():
+    probe = Probe(fail_when="u")
+    report = await run('await gather([spawn("general", f"u{i}") for i in range(3)])', model=probe)
+    assert report["status"] == "failed"
+    assert report["result"] == [None, None, None]
+
+
+async def test_script_error_in_one_unit_is_recorded_not_fatal():
+    probe = Probe(reply={"n": 1})
+    script = (
+        "async def unit(i):\n    r = await spawn('general', f'u{i}')\n"
+        "    return r['missing'] if i == 2 else r['n']\n"
+        "await gather([unit(i) for i in range(4)])"
+    )
+    report = await run(script, model=probe)
+    assert report["status"] == "partial"
+    assert report["result"] == [1, 1, None, 1]
+    assert "gathered unit 2 raised KeyError" in report["errors"][0]["error"]
+
+
+async def test_pipeline_and_agent_shapes():
+    probe = Probe(reply={"ok": 1})
+    script = (
+        'phase("p")\n'
+        'await pipeline(["a", "b", "c"], lambda x: agent(f"do {x}", label=x), concurrency=2)'
+    )
+    report = await run(script, model=probe)
+    assert report["result"] == [{"ok": 1}] * 3
+    assert report["phases"][0]["name"] == "p" and report["phases"][0]["agents"] == 3
+
+
+async def test_unawaited_spawns_are_reported_not_run():
+    probe = Probe()
+    report = await run('a = spawn("general", "x")\nb = await spawn("general", "y")\n1',
+                       model=probe)
+    assert probe.calls == 1
+    assert any("never awaited" in e["error"] for e in report["errors"])
+
+
+async def test_cancel_mid_run_records_cancelled():
+    started = asyncio.Event()
+
+    async def slow(req):
+        started.set()
+        await asyncio.sleep(30)
+        return "{}"
+
+    journal = Journal()
+    task = asyncio.create_task(
+        run('await gather([spawn("general", f"u{i}") for i in range(40)])', model=slow,
+            journal=journal))
+    await asyncio.wait_for(started.wait(), 10)
+    await asyncio.sleep(0.05)
+    task.cancel()
+    report = await asyncio.wait_for(task, 10)
+    assert report["status"] == "cancelled"
+    statuses = {a["status"] for a in journal.agents(report["run_id"])}
+    assert statuses <= {"cancelled"}
