@@ -20,8 +20,9 @@ class Probe:
     proves N concurrent calls happen without relying on timing.
     """
 
-    def __init__(self, *, gate: int | None = None, reply: Any = None,
-                 fail_when: str | None = None) -> None:
+    def __init__(
+        self, *, gate: int | None = None, reply: Any = None, fail_when: str | None = None
+    ) -> None:
         self.calls = self.in_flight = self.peak = 0
         self.gate = gate
         self.opened = asyncio.Event()
@@ -49,8 +50,9 @@ class Probe:
             self.in_flight -= 1
 
 
-async def run(script: str, *, model: Any = None, journal: Journal | None = None,
-              **options: Any) -> dict[str, Any]:
+async def run(
+    script: str, *, model: Any = None, journal: Journal | None = None, **options: Any
+) -> dict[str, Any]:
     """Run `script` on a FunctionModel (or sim when `model` is None)."""
     models = None
     if model is not None:
@@ -58,5 +60,6 @@ async def run(script: str, *, model: Any = None, journal: Journal | None = None,
         models = {"fake": fn}
         options.setdefault("model", "fake")
     options.setdefault("workspace", str(REPO))
-    return await run_script(script, RunOptions(**options), journal=journal or Journal(),
-                            models=models)
+    return await run_script(
+        script, RunOptions(**options), journal=journal or Journal(), models=models
+    )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from helpers import Probe, run
 
 from fanflow import ScriptError
-from helpers import Probe, run
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from fanflow import Journal
 from helpers import Probe, run
+
+from fanflow import Journal
 
 
 async def test_cap_of_16_holds_for_100_agents():
@@ -29,8 +30,9 @@ async def test_gather_concurrency_only_lowers_the_cap():
 
 async def test_concurrency_option_lowers_run_cap():
     probe = Probe(gate=3)
-    await run('await gather([spawn("general", f"u{i}") for i in range(20)])', model=probe,
-              concurrency=3)
+    await run(
+        'await gather([spawn("general", f"u{i}") for i in range(20)])', model=probe, concurrency=3
+    )
     assert probe.peak == 3
 
 
@@ -132,8 +134,7 @@ async def test_pipeline_and_agent_shapes():
 
 async def test_unawaited_spawns_are_reported_not_run():
     probe = Probe()
-    report = await run('a = spawn("general", "x")\nb = await spawn("general", "y")\n1',
-                       model=probe)
+    report = await run('a = spawn("general", "x")\nb = await spawn("general", "y")\n1', model=probe)
     assert probe.calls == 1
     assert any("never awaited" in e["error"] for e in report["errors"])
 
@@ -148,8 +149,12 @@ async def test_cancel_mid_run_records_cancelled():
 
     journal = Journal()
     task = asyncio.create_task(
-        run('await gather([spawn("general", f"u{i}") for i in range(40)])', model=slow,
-            journal=journal))
+        run(
+            'await gather([spawn("general", f"u{i}") for i in range(40)])',
+            model=slow,
+            journal=journal,
+        )
+    )
     await asyncio.wait_for(started.wait(), 10)
     await asyncio.sleep(0.05)
     task.cancel()

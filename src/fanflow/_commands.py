@@ -52,7 +52,7 @@ class Commands:
             proc.kill()
             await proc.wait()
             raise ToolError(
-                f"command {name!r} timed out after {self.timeout:.0f}s", "TimeoutError"
+                f"command {name!r} timed out after {self.timeout:g}s", "TimeoutError"
             ) from None
         finally:
             if proc.returncode is None:

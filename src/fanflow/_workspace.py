@@ -20,6 +20,7 @@ READ_LIMIT_CHARS = 2_000_000
 AGENT_READ_LIMIT_CHARS = 60_000
 GLOB_LIMIT = 10_000
 GREP_LIMIT = 200
+_OS_KINDS = {"IsADirectoryError", "NotADirectoryError", "FileExistsError", "PermissionError"}
 _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
 
 
@@ -79,19 +80,20 @@ class Workspace:
             if not self._inside(path):
                 continue
             found.append(rel.as_posix())
-            if len(found) >= GLOB_LIMIT:
-                break
-        return sorted(found)
+        return sorted(found)[:GLOB_LIMIT]
 
     def read(self, rel: str, *, limit: int = READ_LIMIT_CHARS) -> str:
         """The text of a workspace file, cut at `limit` characters with a marker."""
         path = self.resolve(rel)
         if not path.is_file():
             raise ToolError(f"no file {rel!r} in the workspace", "FileNotFoundError")
-        data = path.read_bytes()
-        self.read_hashes[self.relative(path)] = hashlib.sha256(data).hexdigest()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ToolError(f"cannot read {rel!r}: {exc.strerror}", "OSError") from None
         if b"\x00" in data[:8192]:
             raise ToolError(f"{rel!r} is a binary file; read text files only")
+        self.read_hashes[self.relative(path)] = hashlib.sha256(data).hexdigest()
         text = data.decode("utf-8", errors="replace")
         if len(text) > limit:
             text = text[:limit] + f"\n[... cut: {len(text) - limit} more characters ...]"
@@ -126,8 +128,12 @@ class Workspace:
         if not isinstance(text, str):
             raise ToolError("write() takes text; convert with json.dumps() first", "TypeError")
         path = self.resolve(rel, for_write=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            kind = type(exc).__name__ if type(exc).__name__ in _OS_KINDS else "OSError"
+            raise ToolError(f"cannot write {rel!r}: {exc.strerror}", kind) from None
 
     def git_restore(self, rel: str) -> None:
         """Put a file back to its committed state (`git checkout -- PATH`)."""

@@ -29,7 +29,9 @@ app.command("show")(show_command)
 def invoke(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; user errors become one line on stderr."""
     try:
-        app(args=argv, prog_name="fanflow", standalone_mode=False)
+        result = app(args=argv, prog_name="fanflow", standalone_mode=False)
+        if isinstance(result, int):  # typer.Exit(code) comes back as a return value here
+            return result
     except typer.Exit as exc:
         return exc.exit_code
     except TyperException as exc:  # bad flags and arguments: usage error, exit 2

@@ -8,6 +8,7 @@ import time
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
@@ -48,9 +49,26 @@ def ls_command(
     if not runs:
         Console().print("no runs yet; start one with: fanflow run SCRIPT")
         return
-    table = Table(header_style="bold")
-    for column in ("run", "status", "workflow", "agents ok/failed/all", "tokens", "age"):
-        table.add_column(column)
+    out = Console()
+    rows = [
+        (
+            r["id"],
+            r["status"],
+            r["workflow_name"] or r["script_path"] or "",
+            f"{r['n_ok']}/{r['n_failed']}/{r['n_agents']}",
+            f"{r['tokens']:,}",
+            _age(r["created_at"]),
+        )
+        for r in runs
+    ]
+    if not out.is_terminal:  # pipes and logs get one plain line per run
+        for row in rows:
+            sys.stdout.write("\t".join(row) + "\n")
+        return
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("run", no_wrap=True, min_width=20)
+    for column in ("status", "workflow", "ok/failed/all", "tokens", "age"):
+        table.add_column(column, no_wrap=column != "workflow")
     for r in runs:
         table.add_row(
             r["id"],
@@ -64,7 +82,9 @@ def ls_command(
 
 
 def show_command(
-    run: Annotated[str, typer.Argument(help="A run id (or a unique prefix), or 'last'.")] = "last",
+    run: Annotated[
+        str, typer.Argument(metavar="RUN", help="A run id (or a unique prefix), or 'last'.")
+    ] = "last",
     script: Annotated[bool, typer.Option("--script", help="Print the exact script.")] = False,
     agents: Annotated[bool, typer.Option("--agents", help="List every agent.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,

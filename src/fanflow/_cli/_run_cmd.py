@@ -31,7 +31,9 @@ def parse_args(pairs: list[str]) -> dict[str, str]:
 
 
 def run_command(
-    script: Annotated[str, typer.Argument(help="A workflow .py file, or a saved workflow name.")],
+    script: Annotated[
+        str, typer.Argument(metavar="SCRIPT", help="A workflow .py file, or a saved workflow name.")
+    ],
     model: Annotated[
         str, typer.Option(help="PROVIDER:MODEL for the run (sim is offline).")
     ] = "sim",

@@ -162,7 +162,8 @@ def _synthesize(messages: list[Message]) -> str:
     data = _data_block(messages)
     findings = list(_dicts_with(data, "bug"))
     verdicts = {v.get("id"): v for v in _dicts_with(data, "verdict")}
-    if not findings and not verdicts:
+    asked_for_findings = isinstance(data, dict) and "findings" in data
+    if not findings and not verdicts and not asked_for_findings:
         summaries = [d for d in _dicts_with(data, "summary")]
         return (
             json.dumps(

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
@@ -23,6 +24,7 @@ REFRESH_S = 0.25
 def render_snapshot(snap: RunSnapshot) -> Group:
     """The progress table for one snapshot (also used by tests at a fixed width)."""
     table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("", no_wrap=True)
     for column, justify in [
         ("phase", "left"),
         ("agents", "right"),
@@ -37,6 +39,7 @@ def render_snapshot(snap: RunSnapshot) -> Group:
     for p in snap.phases:
         failed = Text(str(p.failed), style="red" if p.failed else "")
         table.add_row(
+            ProgressBar(total=max(p.agents, 1), completed=p.succeeded + p.failed, width=16),
             p.name,
             str(p.agents),
             str(p.succeeded),
@@ -85,7 +88,7 @@ async def _draw(
     if not console.is_terminal:
         await _plain_lines(journal, run_id, console)
         return
-    with Live(console=console, auto_refresh=False, transient=True) as live:
+    with Live(console=console, auto_refresh=False, transient=False) as live:
         try:
             while True:
                 live.update(render_snapshot(take_snapshot(journal, run_id)), refresh=True)

@@ -1,0 +1,3 @@
+from fanflow._cli import main
+
+main()

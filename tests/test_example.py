@@ -1,0 +1,45 @@
+"""The bundled race-audit example on sim: fan-out, adversarial review, fan-in."""
+
+from __future__ import annotations
+
+import re
+
+from helpers import EXAMPLE, REPO, run
+
+from fanflow import Journal
+
+REAL = {"R1", "R2", "R3", "R4", "R5"}
+FALSE_POSITIVES = {"FP1", "FP2", "FP3"}
+
+
+async def test_race_audit_reports_planted_bugs_and_drops_false_positives():
+    journal = Journal()
+    report = await run(EXAMPLE.read_text(), model=None, journal=journal, script_path=str(EXAMPLE))
+    assert report["status"] == "succeeded"
+    confirmed, refuted = report["result"].split("## Refuted by reviewers")
+    assert set(re.findall(r"\[(R\d|FP\d)\]", confirmed)) == REAL
+    assert set(re.findall(r"\[(R\d|FP\d)\]", refuted)) == FALSE_POSITIVES
+    phases = {p["name"]: p["agents"] for p in report["phases"]}
+    assert phases == {"audit": 14, "review": 5, "report": 1}
+    reviewers = [a for a in journal.agents(report["run_id"]) if a["agent_type"] == "reviewer"]
+    assert sorted(a["label"] for a in reviewers) == ["FP1", "FP2", "FP3", "R4", "R5"]
+
+
+async def test_auditors_read_files_through_the_tool_loop():
+    journal = Journal()
+    report = await run(EXAMPLE.read_text(), journal=journal)
+    auditors = [a for a in journal.agents(report["run_id"]) if a["agent_type"] == "auditor"]
+    assert all(a["turns"] == 2 for a in auditors)  # read tool call, then the answer
+    usage = report["usage"]
+    assert usage["cache_read_input_tokens"] > 0  # shared prefix read from cache after the first
+    assert usage["cost_usd"] == 0.0
+
+
+async def test_example_root_arg_points_at_another_tree(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "clean.ts").write_text("export const x = 1;\n")
+    report = await run(EXAMPLE.read_text(), workspace=str(tmp_path), args={"root": "."})
+    assert report["status"] == "succeeded"
+    assert report["result"].startswith("# Report: 0 confirmed finding(s)")
+    assert str(REPO) not in report["result"]
