@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from helpers import run
 
-from fanflow import ConfigError, ScriptError
+from fanflow import ConfigError
 from fanflow._commands import Commands
 from fanflow._config import ProjectConfig, load_config
 from fanflow._workspace import ToolError, Workspace
