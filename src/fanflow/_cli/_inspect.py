@@ -69,16 +69,9 @@ def ls_command(
     table.add_column("run", no_wrap=True, min_width=20)
     for column in ("status", "workflow", "ok/failed/all", "tokens", "age"):
         table.add_column(column, no_wrap=column != "workflow")
-    for r in runs:
-        table.add_row(
-            r["id"],
-            r["status"],
-            r["workflow_name"] or r["script_path"] or "",
-            f"{r['n_ok']}/{r['n_failed']}/{r['n_agents']}",
-            f"{r['tokens']:,}",
-            _age(r["created_at"]),
-        )
-    Console().print(table)
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
 
 
 def show_command(
