@@ -29,15 +29,15 @@ async def test_data_goes_in_as_system_block_when_the_model_takes_one():
     report = await run("await synthesize({'a': [1, 2]}, instructions='merge')", model=model)
     assert report["status"] == "succeeded"
     [req] = seen
-    assert [m.role for m in req.messages] == ["system", "user"]
-    assert req.messages[-1].text == "merge"
+    assert [m.role for m in req.messages] == ["user", "system", "user"]
+    assert req.messages[0].text == "merge"
     assert req.agent_type == "synthesizer"
 
 
 async def test_data_goes_in_as_user_message_otherwise():
     model, seen = recording_model(mid_system=False)
     await run("await synthesize([1, 2, 3])", model=model)
-    assert [m.role for m in seen[0].messages] == ["user", "user"]
+    assert [m.role for m in seen[0].messages] == ["user", "user", "user"]
 
 
 async def test_big_data_is_reduced_hierarchically():

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._errors import ConfigError
+from ._models import Price
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class ProjectConfig:
     commands: dict[str, str] = field(default_factory=dict)
     concurrency: int | None = None
     max_agents: int | None = None
+    prices: dict[str, Price] = field(default_factory=dict)
 
 
 def load_config(root: Path) -> ProjectConfig:
@@ -37,6 +39,7 @@ def load_config(root: Path) -> ProjectConfig:
     if not isinstance(run, dict):
         raise ConfigError(f"{path}: [run] must be a table")
     return ProjectConfig(
+        prices=_prices(data.get("prices", {}), path),
         commands=commands,
         concurrency=_positive(run, "concurrency", path),
         max_agents=_positive(run, "max_agents", path),
@@ -50,3 +53,30 @@ def _positive(table: dict, key: str, path: Path) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ConfigError(f"{path}: [run] {key} must be a positive integer")
     return value
+
+
+def _prices(table: object, path: Path) -> dict[str, Price]:
+    """`[prices."provider:model"]` entries: USD per million tokens."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [prices] must be a table of models")
+    prices = {}
+    for model, entry in table.items():
+        fields = ("input", "output", "cache_write", "cache_read")
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(k), (int, float))
+            and not isinstance(entry.get(k), bool)
+            and entry.get(k) >= 0
+            for k in fields[:2]
+        ):
+            raise ConfigError(
+                f'{path}: [prices."{model}"] needs numbers input and output '
+                "(USD per million tokens), optionally cache_write and cache_read"
+            )
+        inp = float(entry["input"])
+        prices[model] = Price(
+            inp,
+            float(entry["output"]),
+            float(entry.get("cache_write", inp * 1.25)),
+            float(entry.get("cache_read", inp * 0.1)),
+        )
+    return prices

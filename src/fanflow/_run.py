@@ -75,7 +75,7 @@ class Run:
         )
         self.commands = Commands(self.workspace.root, config.commands)
         self.registry = AgentRegistry(self.workspace.root)
-        self.models = ModelCache(models)
+        self.models = ModelCache(models, prices=config.prices)
         for name in {options.model, options.agent_model} - {None}:
             self.models.get(name)  # type: ignore[arg-type]  # unknown model: ConfigError now
         self.info: ScriptInfo = check_syntax_and_names(script, options.script_path, self.registry)

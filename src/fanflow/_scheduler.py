@@ -21,7 +21,7 @@ from ._commands import Commands
 from ._errors import AgentCapError, ConfigError, FanflowError
 from ._journal import Journal
 from ._limits import Limits
-from ._models import Message, Model, Usage, resolve_model
+from ._models import FatalModelError, Message, Model, Price, SharedBackoff, Usage, resolve_model
 from ._workspace import Workspace
 
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
@@ -51,19 +51,23 @@ class Spawn:
     effort: str | None
     schema: dict[str, Any] | None
     label: str | None
-    preamble: list[Message] = field(default_factory=list)
+    context: list[Message] = field(default_factory=list)
     started: bool = False
 
 
 class ModelCache:
     """One model object per model name for the whole run (clients are reused)."""
 
-    def __init__(self, preset: dict[str, Model] | None = None) -> None:
+    def __init__(
+        self, preset: dict[str, Model] | None = None, prices: dict[str, Price] | None = None
+    ) -> None:
         self._models: dict[str, Model] = dict(preset or {})
+        self._prices = prices
+        self._backoffs: dict[str, SharedBackoff] = {}
 
     def get(self, name: str) -> Model:
         if name not in self._models:
-            self._models[name] = resolve_model(name)
+            self._models[name] = resolve_model(name, prices=self._prices, backoffs=self._backoffs)
         return self._models[name]
 
     async def aclose(self) -> None:
@@ -129,7 +133,7 @@ class Scheduler:
         effort: object = None,
         schema: object = None,
         label: object = None,
-        preamble: list[Message] | None = None,
+        context: list[Message] | None = None,
     ) -> int:
         """Admit one spawn; raises before any request when it would pass the agent cap."""
         self.check_fatal()
@@ -163,7 +167,7 @@ class Scheduler:
             spawn_effort,
             schema_dict,
             label_text,
-            preamble or [],
+            context or [],
         )
         self._spawns[spawn.id] = spawn
         self._journal_spawn(spawn, seq)
@@ -171,7 +175,7 @@ class Scheduler:
 
     def _journal_spawn(self, spawn: Spawn, seq: int) -> None:
         prompt_hash = hashlib.sha256(
-            (spawn.prompt + "".join(m.text for m in spawn.preamble)).encode()
+            (spawn.prompt + "".join(m.text for m in spawn.context)).encode()
         ).hexdigest()
         identity = hashlib.sha256(
             json.dumps(
@@ -278,13 +282,20 @@ class Scheduler:
             self.journal.start_agent(self.run_id, spawn.id)
             try:
                 outcome = await run_agent(self._job(spawn), lambda u: self._usage(spawn, u))
+            except FatalModelError as exc:
+                if self.fatal is None:  # no other agent can get past this: stop spending
+                    self.fatal = exc
+                    self.journal.event(self.run_id, "error", str(exc), phase=spawn.phase)
+                return self._finish(spawn, error=str(exc))
             except FanflowError as exc:
                 return self._finish(spawn, error=str(exc))
             except Exception as exc:  # a provider bug must not take the other agents down
                 return self._finish(spawn, error=f"{type(exc).__name__}: {exc}")
             finally:
                 self.in_flight -= 1
-        return self._finish(spawn, value=outcome.value, turns=outcome.turns)
+        return self._finish(
+            spawn, value=outcome.value, turns=outcome.turns, attempts=outcome.attempts
+        )
 
     def _job(self, spawn: Spawn) -> AgentJob:
         return AgentJob(
@@ -295,7 +306,7 @@ class Scheduler:
             max_tokens=spawn.max_tokens,
             effort=spawn.effort,
             schema=spawn.schema,
-            preamble=spawn.preamble,
+            context=spawn.context,
             max_turns=self.limits.max_turns,
         )
 
@@ -304,10 +315,18 @@ class Scheduler:
         self.journal.add_usage(self.run_id, spawn.id, spawn.phase, spawn.model_name, usage, cost)
 
     def _finish(
-        self, spawn: Spawn, *, value: Any = None, error: str | None = None, turns: int = 0
+        self,
+        spawn: Spawn,
+        *,
+        value: Any = None,
+        error: str | None = None,
+        turns: int = 0,
+        attempts: int = 1,
     ) -> dict[str, Any]:
         if error is None:
-            self.journal.finish_agent(self.run_id, spawn.id, "succeeded", result=value, turns=turns)
+            self.journal.finish_agent(
+                self.run_id, spawn.id, "succeeded", result=value, turns=turns, attempts=attempts
+            )
             return {"ok": True, "value": value}
         who = f"agent {spawn.id} ({spawn.definition.name}"
         who += f", {spawn.label})" if spawn.label else ")"

@@ -87,7 +87,7 @@ def _register(
     role = "system" if scheduler.models.get(model).supports_mid_system else "user"
     block = Message(role, f"The collected results follow as JSON.\n<data>\n{text}\n</data>")
     return scheduler.register(
-        "synthesizer", instructions, model=model, schema=schema, label=label, preamble=[block]
+        "synthesizer", instructions, model=model, schema=schema, label=label, context=[block]
     )
 
 

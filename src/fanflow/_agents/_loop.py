@@ -22,6 +22,8 @@ from ._definitions import AgentDefinition
 from ._parse import looks_like_truncated_json, parse_reply
 from ._tools import AgentTools
 
+ANSWER_NOW = "Answer now, following the instructions above."
+
 
 @dataclass
 class AgentJob:
@@ -34,7 +36,8 @@ class AgentJob:
     max_tokens: int
     effort: str | None = None
     schema: dict[str, Any] | None = None
-    preamble: list[Message] = field(default_factory=list)
+    context: list[Message] = field(default_factory=list)
+    """Blocks after the prompt (the fan-in data of `synthesize`)."""
     max_turns: int = 24
 
 
@@ -42,12 +45,17 @@ class AgentJob:
 class AgentOutcome:
     value: Any
     turns: int
+    attempts: int = 1
+    """Model calls made, retries included (one agent however many retries)."""
 
 
 async def run_agent(job: AgentJob, on_usage: Callable[[Usage], None]) -> AgentOutcome:
     """Drive one subagent to its final value; raises `ModelError` when it cannot."""
-    messages = [*job.preamble, Message("user", job.prompt)]
+    messages = [Message("user", job.prompt), *job.context]
+    if job.context:  # the conversation ends on the ask, after the context blocks
+        messages.append(Message("user", ANSWER_NOW))
     repaired = False
+    calls = 0
     for turn in range(1, job.max_turns + 1):
         reply = await job.model.request(
             ModelRequest(
@@ -60,6 +68,7 @@ async def run_agent(job: AgentJob, on_usage: Callable[[Usage], None]) -> AgentOu
             )
         )
         on_usage(reply.usage)
+        calls += 1 + reply.retries
         if reply.tool_calls:
             messages.append(Message("assistant", reply.text, tool_calls=reply.tool_calls))
             results = await asyncio.gather(*(job.tools.execute(c) for c in reply.tool_calls))
@@ -67,7 +76,7 @@ async def run_agent(job: AgentJob, on_usage: Callable[[Usage], None]) -> AgentOu
             continue
         problem = _problem(reply.text, reply.stop_reason, job.schema)
         if problem is None:
-            return AgentOutcome(parse_reply(reply.text), turn)
+            return AgentOutcome(parse_reply(reply.text), turn, calls)
         if repaired or job.schema is None:
             raise ModelError(problem)
         repaired = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from .._errors import ConfigError
+from ._anthropic import AnthropicModel
 from ._base import (
     Message,
     Model,
@@ -17,14 +18,23 @@ from ._base import (
     estimate_tokens,
 )
 from ._function import FunctionModel
+from ._openai import OpenAIModel
+from ._pricing import Price
+from ._resilience import FatalModelError, RetryableModelError, SharedBackoff
 from ._sim import SimModel
 
 __all__ = [
+    "AnthropicModel",
+    "FatalModelError",
     "FunctionModel",
     "Message",
     "Model",
     "ModelRequest",
     "ModelResponse",
+    "OpenAIModel",
+    "Price",
+    "RetryableModelError",
+    "SharedBackoff",
     "SimModel",
     "ToolCall",
     "ToolResult",
@@ -34,25 +44,31 @@ __all__ = [
     "resolve_model",
 ]
 
-_REAL_PROVIDERS = ("anthropic", "openai")
 
+def resolve_model(
+    spec: str,
+    *,
+    prices: dict[str, Price] | None = None,
+    backoffs: dict[str, SharedBackoff] | None = None,
+) -> Model:
+    """Build the model named by `spec` (`sim`, `anthropic:NAME`, `openai:NAME`, `claude-…`).
 
-def resolve_model(spec: str) -> Model:
-    """Build the model named by `spec` (`sim`, `anthropic:NAME`, `openai:NAME`, `claude-…`)."""
+    `backoffs` holds one shared back-off per provider, so every model of a
+    provider in one run waits together when the provider pushes back.
+    """
     spec = spec.strip()
     if spec == "sim" or spec.startswith("sim:"):
         return SimModel(latency=_sim_latency(), name=spec)
     provider, _, name = spec.partition(":")
     if spec.startswith("claude-"):
         provider, name = "anthropic", spec
-    if provider in _REAL_PROVIDERS and name:
+    providers = {"anthropic": AnthropicModel, "openai": OpenAIModel}
+    if provider not in providers or not name.strip():
         raise ConfigError(
-            f"model {spec!r}: the {provider} provider is not in this build of fanflow yet; "
-            "use --model sim for now"
+            f"unknown model {spec!r}; use sim, anthropic:MODEL, openai:MODEL or a claude-… name"
         )
-    raise ConfigError(
-        f"unknown model {spec!r}; use sim, anthropic:MODEL, openai:MODEL or a claude-… name"
-    )
+    backoff = (backoffs or {}).setdefault(provider, SharedBackoff())
+    return providers[provider](name.strip(), prices=prices, backoff=backoff)
 
 
 def _sim_latency() -> float:

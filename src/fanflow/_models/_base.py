@@ -89,6 +89,8 @@ class ModelResponse:
     tool_calls: list[ToolCall] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     stop_reason: str = "end_turn"
+    retries: int = 0
+    """Attempts the provider retried before this reply (never counted as agents)."""
 
 
 class Model(abc.ABC):

@@ -1,0 +1,175 @@
+"""`anthropic:NAME` through the official `anthropic` SDK (async client).
+
+The shared prefix of a fan-out (tool definitions and system prompt) carries
+`cache_control`, so the 2nd..Nth agent of a phase read it from cache. Effort
+goes as `output_config.effort`. A mid-conversation `system` message (the
+fan-in data block) is sent as such to claude-opus-4-8 and later; other models
+get it as user text, and a 400 for the system role switches the model to user
+text for the rest of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from .._errors import ConfigError
+from ._base import Message, Model, ModelRequest, ModelResponse, ToolCall, Usage
+from ._pricing import Price, price_for
+from ._resilience import SharedBackoff, classify, window_reset, with_retries
+
+KEY_VAR = "ANTHROPIC_API_KEY"
+STREAM_ABOVE_MAX_TOKENS = 16_000
+_OPUS = re.compile(r"^claude-opus-(\d+)-(\d+)")
+_CACHE = {"type": "ephemeral"}
+
+
+def takes_mid_system(name: str) -> bool:
+    """claude-opus-4-8 and later accept a system message mid-conversation."""
+    match = _OPUS.match(name)
+    return bool(match) and (int(match[1]), int(match[2])) >= (4, 8)
+
+
+class AnthropicModel(Model):
+    """One model on the Messages API; one client (one connection pool) per model."""
+
+    context_tokens = 200_000
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        timeout: float = 600.0,
+        prices: dict[str, Price] | None = None,
+        backoff: SharedBackoff | None = None,
+    ) -> None:
+        import anthropic
+
+        key = os.environ.get(KEY_VAR)
+        if not key:
+            raise ConfigError(
+                f"{KEY_VAR} is not set; export your Anthropic API key, "
+                "or use --model sim to try fanflow offline"
+            )
+        self.name = f"anthropic:{name}"
+        self.model = name
+        self.supports_mid_system = takes_mid_system(name)
+        self._price = price_for(self.name, prices)
+        self._backoff = backoff or SharedBackoff()
+        self._sdk = anthropic
+        self._client = anthropic.AsyncAnthropic(
+            api_key=key,
+            base_url=os.environ.get("ANTHROPIC_BASE_URL") or None,
+            max_retries=0,
+            timeout=timeout,
+        )
+
+    def price(self, usage: Usage) -> float | None:
+        return self._price.cost(usage) if self._price else None
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def request(self, req: ModelRequest) -> ModelResponse:
+        retries = 0
+
+        def count() -> None:
+            nonlocal retries
+            retries += 1
+
+        reply = await with_retries(lambda: self._call(req), self._backoff, count)
+        reply.retries = retries
+        return reply
+
+    async def _call(self, req: ModelRequest) -> ModelResponse:
+        params = self._params(req)
+        try:
+            return await self._send(params)
+        except self._sdk.APIError as exc:
+            if self._rejects_mid_system(exc, params):
+                self.supports_mid_system = False  # remembered for the rest of the run
+                return await self._call(req)
+            raise classify(exc, provider="Anthropic", model=self.model, key_var=KEY_VAR) from None
+
+    async def _send(self, params: dict[str, Any]) -> ModelResponse:
+        if params["max_tokens"] > STREAM_ABOVE_MAX_TOKENS:
+            async with self._client.messages.stream(**params) as stream:
+                message = await stream.get_final_message()
+            return _response(message)
+        raw = await self._client.messages.with_raw_response.create(**params)
+        wait = window_reset(raw.headers)
+        if wait:
+            self._backoff.hold(wait)
+        return _response(raw.parse())
+
+    def _rejects_mid_system(self, exc: Exception, params: dict[str, Any]) -> bool:
+        return (
+            getattr(exc, "status_code", None) == 400
+            and self.supports_mid_system
+            and "system" in str(exc).lower()
+            and any(m["role"] == "system" for m in params["messages"])
+        )
+
+    def _params(self, req: ModelRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": req.max_tokens,
+            "system": [{"type": "text", "text": req.system, "cache_control": _CACHE}],
+            "messages": wire_messages(req.messages, mid_system=self.supports_mid_system),
+        }
+        if req.tools:
+            params["tools"] = [
+                {"name": t.name, "description": t.description, "input_schema": t.input_schema}
+                for t in req.tools
+            ]
+        if req.effort:
+            params["output_config"] = {"effort": req.effort}
+        return params
+
+
+def wire_messages(messages: list[Message], *, mid_system: bool) -> list[dict[str, Any]]:
+    """Neutral messages as Messages API turns; same-role neighbours merged, as the API needs."""
+    turns: list[dict[str, Any]] = []
+    for message in messages:
+        role = message.role if message.role != "system" or mid_system else "user"
+        blocks = _blocks(message)
+        if turns and turns[-1]["role"] == role and role != "system":
+            turns[-1]["content"].extend(blocks)
+        else:
+            turns.append({"role": role, "content": blocks})
+    return turns
+
+
+def _blocks(message: Message) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "tool_result",
+            "tool_use_id": r.call_id,
+            "content": r.content,
+            "is_error": r.is_error,
+        }
+        for r in message.tool_results
+    ]
+    if message.text:
+        blocks.append({"type": "text", "text": message.text})
+    blocks += [
+        {"type": "tool_use", "id": c.id, "name": c.name, "input": c.input}
+        for c in message.tool_calls
+    ]
+    return blocks
+
+
+def _response(message: Any) -> ModelResponse:
+    text = "".join(b.text for b in message.content if b.type == "text")
+    calls = [ToolCall(b.id, b.name, dict(b.input)) for b in message.content if b.type == "tool_use"]
+    u = message.usage
+    usage = Usage(
+        input_tokens=u.input_tokens,
+        output_tokens=u.output_tokens,
+        cache_read_input_tokens=u.cache_read_input_tokens or 0,
+        cache_creation_input_tokens=u.cache_creation_input_tokens or 0,
+    )
+    return ModelResponse(
+        text=text, tool_calls=calls, usage=usage, stop_reason=message.stop_reason or "end_turn"
+    )

@@ -1,0 +1,171 @@
+"""`openai:NAME` through the official `openai` SDK: Chat Completions, so any
+OpenAI-compatible server works (`OPENAI_BASE_URL`).
+
+Effort maps to `reasoning_effort` on reasoning models (o-series, gpt-5),
+which is where the API accepts it. Prompt caching is automatic on this API:
+the shared prefix (system prompt, tools) is kept first and identical across a
+fan-out, and cached tokens come back in `prompt_tokens_details`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from .._errors import ConfigError
+from ._base import Message, Model, ModelRequest, ModelResponse, ToolCall, Usage
+from ._pricing import Price, price_for
+from ._resilience import SharedBackoff, classify, window_reset, with_retries
+
+KEY_VAR = "OPENAI_API_KEY"
+_REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
+_EFFORT = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
+_FINISH = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}
+
+
+class OpenAIModel(Model):
+    """One model on the Chat Completions API; one client per model."""
+
+    context_tokens = 128_000
+    supports_mid_system = True  # Chat Completions takes system messages anywhere
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        timeout: float = 600.0,
+        prices: dict[str, Price] | None = None,
+        backoff: SharedBackoff | None = None,
+    ) -> None:
+        import openai
+
+        key = os.environ.get(KEY_VAR)
+        if not key:
+            raise ConfigError(
+                f"{KEY_VAR} is not set; export your OpenAI API key (any "
+                "OpenAI-compatible server: also OPENAI_BASE_URL), or use --model sim"
+            )
+        self.name = f"openai:{name}"
+        self.model = name
+        self._price = price_for(self.name, prices)
+        self._backoff = backoff or SharedBackoff()
+        self._sdk = openai
+        self._client = openai.AsyncOpenAI(
+            api_key=key,
+            base_url=os.environ.get("OPENAI_BASE_URL") or None,
+            max_retries=0,
+            timeout=timeout,
+        )
+
+    def price(self, usage: Usage) -> float | None:
+        return self._price.cost(usage) if self._price else None
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def request(self, req: ModelRequest) -> ModelResponse:
+        retries = 0
+
+        def count() -> None:
+            nonlocal retries
+            retries += 1
+
+        reply = await with_retries(lambda: self._call(req), self._backoff, count)
+        reply.retries = retries
+        return reply
+
+    async def _call(self, req: ModelRequest) -> ModelResponse:
+        try:
+            raw = await self._client.chat.completions.with_raw_response.create(**self._params(req))
+        except self._sdk.APIError as exc:
+            raise classify(exc, provider="OpenAI", model=self.model, key_var=KEY_VAR) from None
+        wait = window_reset(raw.headers)
+        if wait:
+            self._backoff.hold(wait)
+        return _response(raw.parse())
+
+    def _params(self, req: ModelRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": self.model,
+            "max_completion_tokens": req.max_tokens,
+            "messages": [{"role": "system", "content": req.system}, *wire_messages(req.messages)],
+        }
+        if req.tools:
+            params["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.input_schema,
+                    },
+                }
+                for t in req.tools
+            ]
+        if req.effort and self.model.startswith(_REASONING_PREFIXES):
+            params["reasoning_effort"] = _EFFORT[req.effort]
+        return params
+
+
+def wire_messages(messages: list[Message]) -> list[dict[str, Any]]:
+    """Neutral messages as Chat Completions messages (tool results become `tool` messages)."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        out += [
+            {
+                "role": "tool",
+                "tool_call_id": r.call_id,
+                "content": f"ERROR: {r.content}" if r.is_error else r.content,
+            }
+            for r in m.tool_results
+        ]
+        if m.tool_calls:
+            out.append(
+                {
+                    "role": "assistant",
+                    "content": m.text or None,
+                    "tool_calls": [
+                        {
+                            "id": c.id,
+                            "type": "function",
+                            "function": {"name": c.name, "arguments": json.dumps(c.input)},
+                        }
+                        for c in m.tool_calls
+                    ],
+                }
+            )
+        elif m.text:
+            out.append({"role": m.role, "content": m.text})
+    return out
+
+
+def _response(completion: Any) -> ModelResponse:
+    choice = completion.choices[0]
+    calls = [
+        ToolCall(c.id, c.function.name, _arguments(c.function.arguments))
+        for c in choice.message.tool_calls or []
+    ]
+    u = completion.usage
+    cached = 0
+    if u is not None and u.prompt_tokens_details is not None:
+        cached = u.prompt_tokens_details.cached_tokens or 0
+    usage = Usage(
+        input_tokens=(u.prompt_tokens - cached) if u else 0,
+        output_tokens=u.completion_tokens if u else 0,
+        cache_read_input_tokens=cached,
+    )
+    return ModelResponse(
+        text=choice.message.content or "",
+        tool_calls=calls,
+        usage=usage,
+        stop_reason=_FINISH.get(choice.finish_reason or "stop", "end_turn"),
+    )
+
+
+def _arguments(raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return {"_unparsed_arguments": raw}
+    return value if isinstance(value, dict) else {"value": value}

@@ -1,0 +1,171 @@
+"""Retries, shared back-off and error mapping for real providers, in one place.
+
+Both official SDKs raise the same shapes (`APIStatusError` with a status and
+headers, `APIConnectionError`, `APITimeoutError`); `classify` maps them into
+fanflow's errors by who can fix them:
+
+    RetryableModelError  429, 408, 409, 5xx, 529, dropped connections, timeouts
+    FatalModelError      401, 403 (the key), 404 (the model): stop the run
+    ModelError           any other 4xx: this agent fails with the API's message
+
+The SDKs' own retries are off (`max_retries=0`) so that one policy, with a
+back-off shared by every agent of the run, decides: when one call is told to
+wait (`retry-after`, or a rate-limit window with nothing remaining), all calls
+to that provider wait, instead of 16 agents stampeding into the same 429.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+
+from .._errors import ModelError
+from .._redact import redact
+
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 10
+BASE_DELAY_S = 0.25
+MAX_DELAY_S = 30.0
+
+
+class RetryableModelError(ModelError):
+    """A failure worth retrying; `retry_after` is the server's own advice, if any."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class FatalModelError(ModelError):
+    """A failure no retry or other agent can get past (bad key, unknown model)."""
+
+
+class SharedBackoff:
+    """A gate every call to one provider passes; any call can close it for a while."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._until = 0.0
+
+    async def wait(self) -> None:
+        # a loop, not an Event: another call may extend the hold while this one sleeps
+        while (delay := self._until - self._clock()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(delay)
+
+    def hold(self, seconds: float) -> None:
+        self._until = max(self._until, self._clock() + min(seconds, MAX_DELAY_S))
+
+
+def _wait(state: RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    advised = getattr(exc, "retry_after", None) or 0.0
+    exponential = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (state.attempt_number - 1))
+    return max(advised, random.uniform(exponential / 2, exponential))
+
+
+async def with_retries(
+    call: Callable[[], Awaitable[T]],
+    backoff: SharedBackoff,
+    on_retry: Callable[[], None] | None = None,
+) -> T:
+    """Run `call` until it succeeds, is not retryable, or `MAX_ATTEMPTS` are spent."""
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        if getattr(exc, "retry_after", None):
+            backoff.hold(exc.retry_after)  # type: ignore[union-attr]
+        if on_retry is not None:
+            on_retry()
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(RetryableModelError),
+        stop=stop_after_attempt(MAX_ATTEMPTS),
+        wait=_wait,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            await backoff.wait()
+            return await call()
+    raise AssertionError("unreachable: tenacity reraises the last error")
+
+
+def classify(exc: Exception, *, provider: str, model: str, key_var: str) -> ModelError:
+    """The fanflow error for an SDK exception (see the module docstring)."""
+    status = getattr(exc, "status_code", None)
+    if status is None:
+        kind = "timed out" if "Timeout" in type(exc).__name__ else "connection failed"
+        return RetryableModelError(f"{provider} request {kind}: {redact(str(exc))}")
+    message = redact(_api_message(exc)) or f"HTTP {status}"
+    headers = getattr(getattr(exc, "response", None), "headers", {}) or {}
+    if status in (408, 409, 429) or status >= 500:
+        return RetryableModelError(f"{provider} API {status}: {message}", retry_after(headers))
+    if status in (401, 403):
+        return FatalModelError(
+            f"{provider} refused the API key ({status}): {message}; check {key_var}"
+        )
+    if status == 404:
+        return FatalModelError(
+            f"{provider} has no model {model!r} (404): {message}; check the --model name"
+        )
+    return ModelError(f"{provider} API {status}: {message}")
+
+
+def _api_message(exc: Exception) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+    return str(getattr(exc, "message", "") or exc)
+
+
+def retry_after(headers: Mapping[str, Any]) -> float | None:
+    """Seconds the server asked us to wait: retry-after(-ms), else an exhausted window's reset."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = headers.get(name)
+        if raw is not None:
+            try:
+                return max(0.0, float(raw) * scale)
+            except ValueError:
+                continue
+    return window_reset(headers)
+
+
+def window_reset(headers: Mapping[str, Any]) -> float | None:
+    """When a rate-limit header says no requests remain, seconds until the window resets."""
+    if headers.get("anthropic-ratelimit-requests-remaining") == "0":
+        return _seconds_until(headers.get("anthropic-ratelimit-requests-reset"))
+    if headers.get("x-ratelimit-remaining-requests") == "0":
+        return _duration(headers.get("x-ratelimit-reset-requests"))
+    return None
+
+
+def _seconds_until(stamp: str | None) -> float | None:
+    if not stamp:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+
+
+def _duration(text: str | None) -> float | None:
+    if not text:
+        return None
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    parts = _DURATION.findall(text)
+    return sum(float(n) * units[u] for n, u in parts) if parts else None
