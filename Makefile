@@ -30,6 +30,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/provider_overhead.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -51,10 +51,17 @@ class Probe:
 
 
 async def run(
-    script: str, *, model: Any = None, journal: Journal | None = None, **options: Any
+    script: str,
+    *,
+    model: Any = None,
+    journal: Journal | None = None,
+    model_name: str | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
-    """Run `script` on a FunctionModel (or sim when `model` is None)."""
+    """Run `script` on a FunctionModel (`model`), a named model (`model_name`), or sim."""
     models = None
+    if model_name is not None:
+        options["model"] = model_name
     if model is not None:
         fn = model if isinstance(model, FunctionModel) else FunctionModel(model, name="fake")
         models = {"fake": fn}

@@ -101,7 +101,7 @@ class AnthropicModel(Model):
         wait = window_reset(raw.headers)
         if wait:
             self._backoff.hold(wait)
-        return _response(raw.parse())
+        return _response(await raw.parse())
 
     def _rejects_mid_system(self, exc: Exception, params: dict[str, Any]) -> bool:
         return (
