@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from fanflow._fakeapi import FakeAPI, Faults
 from helpers import EXAMPLE, run
 
 from fanflow import Journal, ScriptError
+from fanflow._fakeapi import FakeAPI, Faults
 
 KEY = "sk-test-0123456789abcdef-secret"
 
