@@ -1,0 +1,179 @@
+"""The retry policy's pieces: error classification, server wait advice, the shared gate."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import sys
+import time
+
+import pytest
+from helpers import EXAMPLE, REPO
+
+from fanflow._fakeapi import FakeAPI, Faults
+from fanflow._models._resilience import (
+    FatalModelError,
+    RetryableModelError,
+    SharedBackoff,
+    classify,
+    retry_after,
+    window_reset,
+    with_retries,
+)
+
+
+class FakeStatusError(Exception):
+    def __init__(self, status: int, headers: dict | None = None, message: str = "nope"):
+        super().__init__(message)
+        self.status_code = status
+        self.body = {"error": {"message": message}}
+        self.response = type("R", (), {"headers": headers or {}})()
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (429, RetryableModelError),
+        (529, RetryableModelError),
+        (500, RetryableModelError),
+        (503, RetryableModelError),
+        (408, RetryableModelError),
+        (401, FatalModelError),
+        (403, FatalModelError),
+        (404, FatalModelError),
+    ],
+)
+def test_classify_by_status(status, kind):
+    error = classify(
+        FakeStatusError(status), provider="Anthropic", model="m", key_var="ANTHROPIC_API_KEY"
+    )
+    assert type(error) is kind
+
+
+def test_other_4xx_is_a_plain_agent_failure_with_the_api_message():
+    error = classify(
+        FakeStatusError(400, message="messages: roles must alternate"),
+        provider="OpenAI",
+        model="m",
+        key_var="OPENAI_API_KEY",
+    )
+    assert type(error).__name__ == "ModelError"
+    assert str(error) == "OpenAI API 400: messages: roles must alternate"
+
+
+def test_connection_errors_are_retryable():
+    class APIConnectionError(Exception):
+        pass
+
+    assert isinstance(
+        classify(APIConnectionError("reset"), provider="A", model="m", key_var="K"),
+        RetryableModelError,
+    )
+
+
+def test_retry_after_prefers_ms_then_seconds_then_exhausted_window():
+    assert retry_after({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
+    assert retry_after({"retry-after": "2"}) == 2.0
+    reset = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)).isoformat()
+    waited = retry_after(
+        {"anthropic-ratelimit-requests-remaining": "0", "anthropic-ratelimit-requests-reset": reset}
+    )
+    assert 2.0 < waited <= 3.0
+    assert (
+        window_reset(
+            {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1m6.5s"}
+        )
+        == 66.5
+    )
+    assert window_reset({"x-ratelimit-remaining-requests": "5"}) is None
+
+
+async def test_shared_backoff_holds_every_caller():
+    now = [100.0]
+    gate = SharedBackoff(clock=lambda: now[0])
+    gate.hold(0.05)
+    gate.hold(0.01)  # a shorter hold never shortens the longer one
+    assert gate._until == pytest.approx(100.05)
+    now[0] = 100.06
+    await asyncio.wait_for(gate.wait(), 1)  # past the hold: returns at once
+
+
+async def test_with_retries_retries_only_retryable_errors_and_counts_them():
+    calls, retries = [], []
+
+    async def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise RetryableModelError("busy", retry_after=0.001)
+        return "ok"
+
+    assert await with_retries(flaky, SharedBackoff(), lambda: retries.append(1)) == "ok"
+    assert len(calls) == 3 and len(retries) == 2
+
+    async def fatal():
+        calls.append(1)
+        raise FatalModelError("bad key")
+
+    calls.clear()
+    with pytest.raises(FatalModelError):
+        await with_retries(fatal, SharedBackoff())
+    assert len(calls) == 1
+
+
+async def test_a_429_holds_the_other_agents_too():
+    async with FakeAPI(
+        api_key="k" * 12, faults=Faults(max_in_flight=2, retry_after=0.2, latency=0.05)
+    ) as api:
+        os.environ.update(ANTHROPIC_API_KEY="k" * 12, ANTHROPIC_BASE_URL=api.url)
+        try:
+            from helpers import run
+
+            start = time.perf_counter()
+            report = await run(
+                "await gather([spawn('general', f'u{i}', tools=[]) for i in range(8)])",
+                model_name="anthropic:claude-sonnet-4-6",
+                concurrency=8,
+            )
+            elapsed = time.perf_counter() - start
+        finally:
+            del os.environ["ANTHROPIC_API_KEY"], os.environ["ANTHROPIC_BASE_URL"]
+    assert report["status"] == "succeeded"
+    refused = api.count(status=429)
+    # every refused agent waited out retry-after, then all eight finished
+    assert refused >= 1
+    assert len(api.requests) == 8 + refused
+    assert elapsed >= 0.2
+
+
+async def test_cli_runs_the_example_on_anthropic_against_the_fake_api(tmp_path):
+    key = "sk-cli-test-abcdefgh"
+    async with FakeAPI(api_key=key) as api:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "fanflow",
+            "run",
+            str(EXAMPLE),
+            "--model",
+            "anthropic:claude-opus-4-8",
+            "--json",
+            cwd=REPO,
+            env={
+                **os.environ,
+                "ANTHROPIC_API_KEY": key,
+                "ANTHROPIC_BASE_URL": api.url,
+                "FANFLOW_HOME": str(tmp_path),
+            },
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    report = json.loads(out)
+    assert report["status"] == "succeeded"
+    assert report["result"].startswith("# Report: 5 confirmed finding(s), 3 refuted")
+    assert report["usage"]["cost_usd"] is None  # no published price for this model
+    assert key not in out.decode() + err.decode()
+    assert key.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("fanflow.db*"))
