@@ -10,13 +10,14 @@ the ideal ceil(N/C) * L. Usage: python bench/overhead.py [N] [C] [L]
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _report import finish
 
 from fanflow import Journal, Limits, RunOptions, SimModel, run_script
 from fanflow._models import Message, ModelRequest
@@ -84,17 +85,9 @@ def main() -> None:
         "cpu_s_per_1000_agents_plain": round((cpu1 - cpu0) * 1000 / n, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
-    width = max(map(len, figures))
-    for key, value in figures.items():
-        print(f"{key:<{width}}  {value}")
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "overhead.json").write_text(json.dumps(figures, indent=2))
+    publish(figures, "overhead")
 
 
 if __name__ == "__main__":
     main()
-    sys.stdout.flush()
-    import os
-
-    os._exit(0)  # see fanflow._cli.main: skip the sandbox's native finalization
+    finish()

@@ -11,7 +11,6 @@ served from the prompt cache. Usage: python bench/provider_overhead.py [N] [C] [
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import os
 import sys
@@ -19,9 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from fanflow._fakeapi import FakeAPI, Faults
+from _report import finish, publish
 
 from fanflow import Journal, RunOptions, run_script
+from fanflow._fakeapi import FakeAPI, Faults
 
 KEY = "bench-key-0123456789"
 MODEL = "claude-opus-4-8"
@@ -84,15 +84,9 @@ def main() -> None:
     c = int(sys.argv[2]) if len(sys.argv) > 2 else 16
     latency = float(sys.argv[3]) if len(sys.argv) > 3 else 0.1
     figures = asyncio.run(measure(n, c, latency))
-    width = max(map(len, figures))
-    for key, value in figures.items():
-        print(f"{key:<{width}}  {value}")
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "provider_overhead.json").write_text(json.dumps(figures, indent=2))
+    publish(figures, "provider_overhead")
 
 
 if __name__ == "__main__":
     main()
-    sys.stdout.flush()
-    os._exit(0)  # see fanflow._cli.main: skip the sandbox's native finalization
+    finish()

@@ -14,10 +14,10 @@ import os
 import re
 from typing import Any
 
-from .._errors import ConfigError
-from ._base import Message, Model, ModelRequest, ModelResponse, ToolCall, Usage
-from ._pricing import Price, price_for
-from ._resilience import SharedBackoff, classify, window_reset, with_retries
+from ._base import Message, ModelRequest, ModelResponse, ToolCall, Usage
+from ._pricing import Price
+from ._provider import ProviderModel
+from ._resilience import SharedBackoff, classify, window_reset
 
 KEY_VAR = "ANTHROPIC_API_KEY"
 STREAM_ABOVE_MAX_TOKENS = 16_000
@@ -31,10 +31,13 @@ def takes_mid_system(name: str) -> bool:
     return bool(match) and (int(match[1]), int(match[2])) >= (4, 8)
 
 
-class AnthropicModel(Model):
+class AnthropicModel(ProviderModel):
     """One model on the Messages API; one client (one connection pool) per model."""
 
     context_tokens = 200_000
+
+    provider = "anthropic"
+    key_var = KEY_VAR
 
     def __init__(
         self,
@@ -46,41 +49,15 @@ class AnthropicModel(Model):
     ) -> None:
         import anthropic
 
-        key = os.environ.get(KEY_VAR)
-        if not key:
-            raise ConfigError(
-                f"{KEY_VAR} is not set; export your Anthropic API key, "
-                "or use --model sim to try fanflow offline"
-            )
-        self.name = f"anthropic:{name}"
-        self.model = name
+        super().__init__(name, prices=prices, backoff=backoff)
         self.supports_mid_system = takes_mid_system(name)
-        self._price = price_for(self.name, prices)
-        self._backoff = backoff or SharedBackoff()
         self._sdk = anthropic
         self._client = anthropic.AsyncAnthropic(
-            api_key=key,
+            api_key=self.api_key(),
             base_url=os.environ.get("ANTHROPIC_BASE_URL") or None,
             max_retries=0,
             timeout=timeout,
         )
-
-    def price(self, usage: Usage) -> float | None:
-        return self._price.cost(usage) if self._price else None
-
-    async def aclose(self) -> None:
-        await self._client.close()
-
-    async def request(self, req: ModelRequest) -> ModelResponse:
-        retries = 0
-
-        def count() -> None:
-            nonlocal retries
-            retries += 1
-
-        reply = await with_retries(lambda: self._call(req), self._backoff, count)
-        reply.retries = retries
-        return reply
 
     async def _call(self, req: ModelRequest) -> ModelResponse:
         params = self._params(req)

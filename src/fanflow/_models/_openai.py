@@ -13,10 +13,10 @@ import json
 import os
 from typing import Any
 
-from .._errors import ConfigError
-from ._base import Message, Model, ModelRequest, ModelResponse, ToolCall, Usage
-from ._pricing import Price, price_for
-from ._resilience import SharedBackoff, classify, window_reset, with_retries
+from ._base import Message, ModelRequest, ModelResponse, ToolCall, Usage
+from ._pricing import Price
+from ._provider import ProviderModel
+from ._resilience import SharedBackoff, classify, window_reset
 
 KEY_VAR = "OPENAI_API_KEY"
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
@@ -24,11 +24,15 @@ _EFFORT = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "m
 _FINISH = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}
 
 
-class OpenAIModel(Model):
+class OpenAIModel(ProviderModel):
     """One model on the Chat Completions API; one client per model."""
 
     context_tokens = 128_000
     supports_mid_system = True  # Chat Completions takes system messages anywhere
+
+    provider = "openai"
+    key_var = KEY_VAR
+    key_hint = " (any OpenAI-compatible server: also OPENAI_BASE_URL)"
 
     def __init__(
         self,
@@ -40,40 +44,14 @@ class OpenAIModel(Model):
     ) -> None:
         import openai
 
-        key = os.environ.get(KEY_VAR)
-        if not key:
-            raise ConfigError(
-                f"{KEY_VAR} is not set; export your OpenAI API key (any "
-                "OpenAI-compatible server: also OPENAI_BASE_URL), or use --model sim"
-            )
-        self.name = f"openai:{name}"
-        self.model = name
-        self._price = price_for(self.name, prices)
-        self._backoff = backoff or SharedBackoff()
+        super().__init__(name, prices=prices, backoff=backoff)
         self._sdk = openai
         self._client = openai.AsyncOpenAI(
-            api_key=key,
+            api_key=self.api_key(),
             base_url=os.environ.get("OPENAI_BASE_URL") or None,
             max_retries=0,
             timeout=timeout,
         )
-
-    def price(self, usage: Usage) -> float | None:
-        return self._price.cost(usage) if self._price else None
-
-    async def aclose(self) -> None:
-        await self._client.close()
-
-    async def request(self, req: ModelRequest) -> ModelResponse:
-        retries = 0
-
-        def count() -> None:
-            nonlocal retries
-            retries += 1
-
-        reply = await with_retries(lambda: self._call(req), self._backoff, count)
-        reply.retries = retries
-        return reply
 
     async def _call(self, req: ModelRequest) -> ModelResponse:
         try:

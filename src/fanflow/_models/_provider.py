@@ -1,0 +1,64 @@
+"""What the SDK-backed providers share: the key check, one client, prices, retries."""
+
+from __future__ import annotations
+
+import abc
+import os
+from typing import Any
+
+from .._errors import ConfigError
+from ._base import Model, ModelRequest, ModelResponse, Usage
+from ._pricing import Price, price_for
+from ._resilience import SharedBackoff, with_retries
+
+
+class ProviderModel(Model):
+    """A model behind an official SDK; subclasses build the client and make one call."""
+
+    provider = "provider"
+    key_var = "PROVIDER_API_KEY"
+    key_hint = ""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        prices: dict[str, Price] | None = None,
+        backoff: SharedBackoff | None = None,
+    ) -> None:
+        self.model = name
+        self.name = f"{self.provider}:{name}"
+        self._price = price_for(self.name, prices)
+        self._backoff = backoff or SharedBackoff()
+        self._client: Any = None
+
+    def api_key(self) -> str:
+        key = os.environ.get(self.key_var)
+        if not key:
+            raise ConfigError(
+                f"{self.key_var} is not set; export your API key{self.key_hint}, "
+                "or use --model sim to try fanflow offline"
+            )
+        return key
+
+    def price(self, usage: Usage) -> float | None:
+        return self._price.cost(usage) if self._price else None
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+    async def request(self, req: ModelRequest) -> ModelResponse:
+        retries = 0
+
+        def count() -> None:
+            nonlocal retries
+            retries += 1
+
+        reply = await with_retries(lambda: self._call(req), self._backoff, count)
+        reply.retries = retries
+        return reply
+
+    @abc.abstractmethod
+    async def _call(self, req: ModelRequest) -> ModelResponse:
+        """One attempt; raise the `classify`d error on failure."""
