@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _report import finish
+from _report import finish, publish
 
 from fanflow import Journal, Limits, RunOptions, SimModel, run_script
 from fanflow._models import Message, ModelRequest
