@@ -118,6 +118,11 @@ async def _run_tool(scheduler: Scheduler, name: str, args: list[Any]) -> Any:
             return ws.read(*args)
         if name == "grep":
             return ws.grep(*args)
+        if name in ("write", "git_restore", "run"):
+            target = (
+                " ".join(str(a) for a in args) if name == "run" else str(args[0] if args else "")
+            )
+            await scheduler.permissions.check(name, target[:200], "script")
         if name == "write":
             return ws.write(*args)
         if name == "git_restore":

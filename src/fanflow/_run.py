@@ -25,6 +25,7 @@ from ._errors import ConfigError, FanflowError, RunError
 from ._journal import Journal
 from ._limits import Limits
 from ._models import Model
+from ._permissions import Asker, Permissions
 from ._report import build_report
 from ._scheduler import ModelCache, RunSettings, Scheduler
 from ._script import Sandbox, ScriptInfo, check_syntax_and_names
@@ -46,6 +47,8 @@ class RunOptions:
     """Cap on subagents spawned; None: the workspace config's, else 1000."""
     limits: Limits = field(default_factory=Limits)
     """Other limits (turns, the script's CPU, memory and recursion)."""
+    permission_mode: str = "auto"
+    """auto, prompt or read-only: what scripts and agents may change (docs/permissions.md)."""
     script_path: str = "script.py"
     workflow_name: str | None = None
 
@@ -63,6 +66,7 @@ class Run:
         options: RunOptions,
         journal: Journal,
         models: dict[str, Model] | None = None,
+        asker: Asker | None = None,
     ) -> None:
         self.script, self.options, self.journal = script, options, journal
         self.run_id = new_run_id()
@@ -75,6 +79,11 @@ class Run:
         )
         self.commands = Commands(self.workspace.root, config.commands)
         self.registry = AgentRegistry(self.workspace.root)
+        self.permissions = Permissions(
+            options.permission_mode,
+            asker=asker,
+            on_block=lambda message: self.journal.event(self.run_id, "blocked", message),
+        )
         self.models = ModelCache(models, prices=config.prices)
         for name in {options.model, options.agent_model} - {None}:
             self.models.get(name)  # type: ignore[arg-type]  # unknown model: ConfigError now
@@ -139,6 +148,7 @@ class Run:
             commands=self.commands,
             models=self.models,
             task_group=tg,
+            permissions=self.permissions,
         )
 
     def _status(self, scheduler: Scheduler) -> str:
@@ -202,10 +212,14 @@ async def run_script(
     *,
     journal: Journal | None = None,
     models: dict[str, Model] | None = None,
+    asker: Asker | None = None,
 ) -> dict[str, Any]:
-    """Check and run `script`; the DESIGN §5 report. The programmatic `fanflow run`."""
+    """Check and run `script`; the DESIGN §5 report. The programmatic `fanflow run`.
+
+    `asker` answers `--permission-mode prompt` questions (default: the terminal).
+    """
     journal = journal or Journal()
-    run = Run(script, options or RunOptions(), journal, models)
+    run = Run(script, options or RunOptions(), journal, models, asker)
     async with Sandbox() as sandbox:
         await run.check(sandbox)
         return await run.execute(sandbox)

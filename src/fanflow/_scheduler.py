@@ -22,6 +22,7 @@ from ._errors import AgentCapError, ConfigError, FanflowError
 from ._journal import Journal
 from ._limits import Limits
 from ._models import FatalModelError, Message, Model, Price, SharedBackoff, Usage, resolve_model
+from ._permissions import Permissions
 from ._workspace import Workspace
 
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
@@ -90,10 +91,12 @@ class Scheduler:
         commands: Commands,
         models: ModelCache,
         task_group: asyncio.TaskGroup,
+        permissions: Permissions,
     ) -> None:
         self.run_id, self.journal, self.limits, self.settings = run_id, journal, limits, settings
         self.workspace, self.registry, self.commands = workspace, registry, commands
         self.models, self._tg = models, task_group
+        self.permissions = permissions
         self._slots = asyncio.Semaphore(limits.concurrency)
         self._spawns: dict[int, Spawn] = {}
         self._phase_seq: dict[str, int] = {}
@@ -302,7 +305,13 @@ class Scheduler:
             definition=spawn.definition,
             prompt=spawn.prompt,
             model=self.models.get(spawn.model_name),
-            tools=AgentTools(self.workspace, spawn.tools, self.commands),
+            tools=AgentTools(
+                self.workspace,
+                spawn.tools,
+                self.commands,
+                self.permissions,
+                f"agent {spawn.id} ({spawn.definition.name})",
+            ),
             max_tokens=spawn.max_tokens,
             effort=spawn.effort,
             schema=spawn.schema,

@@ -64,8 +64,16 @@ TOOL_SPECS: dict[str, ToolSpec] = {
 class AgentTools:
     """Executes one subagent's tool calls against the workspace, within its grant."""
 
-    def __init__(self, workspace: Workspace, granted: tuple[str, ...], commands: Any) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        granted: tuple[str, ...],
+        commands: Any,
+        permissions: Any = None,
+        who: str = "agent",
+    ) -> None:
         self.workspace, self.granted, self.commands = workspace, granted, commands
+        self.permissions, self.who = permissions, who
 
     def specs(self) -> list[ToolSpec]:
         return [TOOL_SPECS[name] for name in self.granted]
@@ -79,6 +87,15 @@ class AgentTools:
                 is_error=True,
             )
         try:
+            if call.name in ("write", "run") and self.permissions is not None:
+                target = (
+                    call.input.get("path")
+                    if call.name == "write"
+                    else " ".join(
+                        [str(call.input.get("name")), *map(str, call.input.get("args", []))]
+                    )
+                )
+                await self.permissions.check(call.name, str(target)[:200], self.who)
             output = await self._dispatch(call.name, call.input)
         except ToolError as exc:
             return ToolResult(call.id, str(exc), is_error=True)

@@ -47,6 +47,9 @@ def run_command(
     max_agents: Annotated[
         int | None, typer.Option(help="Subagents per run (default 1000).")
     ] = None,
+    permission_mode: Annotated[
+        str, typer.Option(help="auto | prompt | read-only: what the run may change.")
+    ] = "auto",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for approval.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report.")] = False,
 ) -> None:
@@ -61,6 +64,7 @@ def run_command(
         concurrency=_positive(concurrency, "--concurrency"),
         max_agents=_positive(max_agents, "--max-agents"),
         limits=Limits(),
+        permission_mode=permission_mode,
         script_path=str(path),
         workflow_name=name,
     )
