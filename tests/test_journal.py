@@ -29,6 +29,8 @@ PINNED_COLUMNS = {
         "error",
         "pid",
         "heartbeat_at",
+        "attempt",
+        "cancel_requested_at",
     ],
     "phases": ["run_id", "idx", "name", "started_at"],
     "agents": [
@@ -67,6 +69,17 @@ PINNED_COLUMNS = {
     ],
     "events": ["id", "run_id", "at", "kind", "phase", "agent_id", "message"],
     "schema_migrations": ["name", "applied_at"],
+    "tool_calls": [
+        "run_id",
+        "seq",
+        "name",
+        "args_hash",
+        "result_json",
+        "error_kind",
+        "error",
+        "at",
+    ],
+    "file_state": ["run_id", "path", "sha256"],
 }
 
 

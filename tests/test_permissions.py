@@ -146,3 +146,13 @@ def test_prompt_mode_needs_a_terminal(monkeypatch, tmp_path):
         Permissions("prompt", on_block=print)
     with pytest.raises(ConfigError, match="must be one of auto, prompt, read-only"):
         Permissions("yolo", on_block=print)
+
+
+async def test_auto_runs_a_declared_command_with_arguments_as_argv(tmp_path):
+    (tmp_path / ".fanflow").mkdir()
+    (tmp_path / ".fanflow" / "config.toml").write_text('[commands]\necho = "echo"\n')
+    report = await run(
+        "await tools.run('echo', '; rm -rf /', '$(whoami)')", workspace=str(tmp_path)
+    )
+    assert report["status"] == "succeeded", report["errors"]
+    assert report["result"] == {"code": 0, "stdout": "; rm -rf / $(whoami)\n", "stderr": ""}

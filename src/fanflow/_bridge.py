@@ -8,10 +8,12 @@ can catch (`ValueError`, `PermissionError`, ...), with the same message.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from typing import Any
 
 from ._errors import AgentCapError, FanflowError, UserError
+from ._replay import tool_key
 from ._scheduler import Scheduler
 from ._synthesis import synthesize
 from ._workspace import ToolError
@@ -94,7 +96,7 @@ def host_functions(scheduler: Scheduler, on_log: Callable[[str], None]) -> dict[
         scheduler.check_fatal()
         if name not in SCRIPT_TOOLS or not isinstance(args, list):
             raise ToolError(f"unknown tool {name!r}")
-        return await _run_tool(scheduler, name, args)
+        return await _replayed_tool(scheduler, name, args)
 
     functions = {
         "_ff_spawn": ff_spawn,
@@ -107,6 +109,26 @@ def host_functions(scheduler: Scheduler, on_log: Callable[[str], None]) -> dict[
         "_ff_tool": ff_tool,
     }
     return {name: _guard(fn) for name, fn in functions.items()}
+
+
+async def _replayed_tool(scheduler: Scheduler, name: str, args: list[Any]) -> Any:
+    """A script tool call, journaled; on resume the earlier attempt's answer, not a redo."""
+    key = tool_key(name, args)
+    earlier = scheduler.replay.take_tool_call(key)
+    if earlier is not None:
+        if earlier["error_kind"]:
+            raise ToolError(earlier["error"], earlier["error_kind"])
+        return json.loads(earlier["result_json"])
+    seq = scheduler.replay.next_tool_seq
+    scheduler.replay.next_tool_seq += 1
+    journal, run_id = scheduler.journal, scheduler.run_id
+    try:
+        result = await _run_tool(scheduler, name, args)
+    except ToolError as exc:
+        journal.record_tool_call(run_id, seq, name, key, None, exc.kind, str(exc))
+        raise
+    journal.record_tool_call(run_id, seq, name, key, result)
+    return result
 
 
 async def _run_tool(scheduler: Scheduler, name: str, args: list[Any]) -> Any:

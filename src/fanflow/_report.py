@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._journal import Journal
+from ._journal import Journal, effective_status
 
 
 def build_report(journal: Journal, run_id: str) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def build_report(journal: Journal, run_id: str) -> dict[str, Any]:
     ]
     return {
         "run_id": run_id,
-        "status": run["status"],
+        "status": effective_status(run),
         "result": json.loads(run["result_json"]) if run["result_json"] else None,
         "agents": {
             "spawned": sum(counts.values()),

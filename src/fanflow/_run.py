@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import secrets
 import time
@@ -22,10 +23,12 @@ from ._bridge import host_functions
 from ._commands import Commands
 from ._config import load_config
 from ._errors import ConfigError, FanflowError, RunError
-from ._journal import Journal
+from ._journal import Journal, effective_status
 from ._limits import Limits
+from ._liveness import alive, options_record
 from ._models import Model
 from ._permissions import Asker, Permissions
+from ._replay import Replay
 from ._report import build_report
 from ._scheduler import ModelCache, RunSettings, Scheduler
 from ._script import Sandbox, ScriptInfo, check_syntax_and_names
@@ -67,10 +70,18 @@ class Run:
         journal: Journal,
         models: dict[str, Model] | None = None,
         asker: Asker | None = None,
+        *,
+        run_id: str | None = None,
+        mode: str = "new",
     ) -> None:
+        """`mode`: "new"; "prepared" (the row exists, e.g. for --background); "resume"."""
         self.script, self.options, self.journal = script, options, journal
-        self.run_id = new_run_id()
-        self.workspace = Workspace(options.workspace)
+        self.run_id = run_id or new_run_id()
+        self.mode = mode
+        self.workspace = Workspace(
+            options.workspace,
+            on_state=lambda path, sha: journal.set_file_state(self.run_id, path, sha),
+        )
         config = load_config(self.workspace.root)
         self.limits = replace(
             options.limits,
@@ -82,12 +93,14 @@ class Run:
         self.permissions = Permissions(
             options.permission_mode,
             asker=asker,
+            declared_commands=frozenset(self.commands.declared),
             on_block=lambda message: self.journal.event(self.run_id, "blocked", message),
         )
         self.models = ModelCache(models, prices=config.prices)
         for name in {options.model, options.agent_model} - {None}:
             self.models.get(name)  # type: ignore[arg-type]  # unknown model: ConfigError now
         self.info: ScriptInfo = check_syntax_and_names(script, options.script_path, self.registry)
+        self.replay = Replay(journal, self.run_id) if mode == "resume" else Replay()
         self.started = asyncio.Event()
 
     async def check(self, sandbox: Sandbox) -> None:
@@ -96,13 +109,12 @@ class Run:
 
     async def execute(self, sandbox: Sandbox) -> dict[str, Any]:
         """Run the checked script; always returns the report, whatever happened."""
-        self._journal_start()
-        started = time.time()
+        started = self._journal_start()
         status, result, error = "failed", None, None
         scheduler: Scheduler | None = None
         failure: FanflowError | None = None
         try:
-            async with asyncio.TaskGroup() as tg:
+            async with alive(self.journal, self.run_id), asyncio.TaskGroup() as tg:
                 scheduler = self._scheduler(tg)
                 try:
                     outcome = await sandbox.execute(
@@ -149,6 +161,7 @@ class Run:
             models=self.models,
             task_group=tg,
             permissions=self.permissions,
+            replay=self.replay,
         )
 
     def _status(self, scheduler: Scheduler) -> str:
@@ -160,7 +173,8 @@ class Run:
             return "failed"  # a run that only fails is not a partial success
         return "partial" if failed else "succeeded"
 
-    def _journal_start(self) -> None:
+    def journal_prepare(self) -> None:
+        """Journal the run as pending, with everything another process needs to run it."""
         opts = self.options
         self.journal.create_run(
             self.run_id,
@@ -170,16 +184,37 @@ class Run:
             workflow_name=opts.workflow_name or self.info.meta.get("name"),
             workspace=str(self.workspace.root),
             args=opts.args,
-            settings={
-                "model": opts.model,
-                "agent_model": opts.agent_model,
-                "agent_effort": opts.agent_effort,
-                "concurrency": self.limits.concurrency,
-                "max_agents": self.limits.max_agents,
-            },
+            settings=options_record(opts, self.limits),
+            pid=None,  # the process that executes it records itself on start
         )
-        self.journal.start_run(self.run_id)
+        self.mode = "prepared"
+
+    def _journal_start(self) -> float:
+        """Journal the start (or restart) of the run; the time the script's clock is frozen at."""
+        opts = self.options
+        if self.mode == "new":
+            self.journal.create_run(
+                self.run_id,
+                script=self.script,
+                script_hash=hashlib.sha256(self.script.encode()).hexdigest(),
+                script_path=opts.script_path,
+                workflow_name=opts.workflow_name or self.info.meta.get("name"),
+                workspace=str(self.workspace.root),
+                args=opts.args,
+                settings=options_record(opts, self.limits),
+            )
+        if self.mode == "resume":
+            self.journal.restart_run(self.run_id)
+            self.journal.event(
+                self.run_id,
+                "resumed",
+                "resumed: re-executing the script; "
+                "finished agents and tool calls are replayed from the journal",
+            )
+        else:
+            self.journal.start_run(self.run_id)
         self.started.set()
+        return self.journal.get_run(self.run_id)["started_at"]
 
     def _journal_end(
         self, status: str, result: Any, error: str | None, scheduler: Scheduler | None
@@ -223,6 +258,50 @@ async def run_script(
     async with Sandbox() as sandbox:
         await run.check(sandbox)
         return await run.execute(sandbox)
+
+
+RESUMABLE = ("interrupted", "cancelled", "failed", "budget_exceeded", "partial")
+
+
+def options_from_row(row: dict[str, Any]) -> RunOptions:
+    """The options a journaled run was started with."""
+    settings = json.loads(row["settings_json"] or "{}")
+    return RunOptions(
+        model=settings.get("model", "sim"),
+        agent_model=settings.get("agent_model"),
+        agent_effort=settings.get("agent_effort", "high"),
+        workspace=row["workspace"],
+        args=json.loads(row["args_json"] or "{}"),
+        concurrency=settings.get("concurrency"),
+        max_agents=settings.get("max_agents"),
+        permission_mode=settings.get("permission_mode", "auto"),
+        script_path=row["script_path"] or "script.py",
+        workflow_name=row["workflow_name"],
+    )
+
+
+def prepare_resume(journal: Journal, ref: str, models: dict[str, Model] | None = None) -> Run:
+    """A `Run` that resumes `ref`, or a `ConfigError` saying why it cannot be resumed."""
+    row = journal.get_run(ref)
+    status = effective_status(row)
+    if status not in RESUMABLE:
+        why = "is still running" if status in ("running", "pending") else f"ended {status}"
+        raise ConfigError(
+            f"run {row['id']} {why}; resume takes runs that are {', '.join(RESUMABLE)}"
+        )
+    run = Run(
+        row["script"], options_from_row(row), journal, models, run_id=row["id"], mode="resume"
+    )
+    changed = run.workspace.changed_since(journal.file_states(row["id"]))
+    if changed:
+        shown = ", ".join(changed[:5]) + (
+            f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+        )
+        raise ConfigError(
+            f"cannot resume run {row['id']}: {len(changed)} file(s) changed since "
+            f"the run saw them ({shown}); restore them or start a new run"
+        )
+    return run
 
 
 def read_script(path: str) -> str:

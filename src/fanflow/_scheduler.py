@@ -23,6 +23,7 @@ from ._journal import Journal
 from ._limits import Limits
 from ._models import FatalModelError, Message, Model, Price, SharedBackoff, Usage, resolve_model
 from ._permissions import Permissions
+from ._replay import Replay, identity_of
 from ._workspace import Workspace
 
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
@@ -54,6 +55,8 @@ class Spawn:
     label: str | None
     context: list[Message] = field(default_factory=list)
     started: bool = False
+    cached: dict[str, Any] | None = None
+    """On resume: the envelope of an earlier attempt's succeeded agent (no model call)."""
 
 
 class ModelCache:
@@ -92,11 +95,13 @@ class Scheduler:
         models: ModelCache,
         task_group: asyncio.TaskGroup,
         permissions: Permissions,
+        replay: Replay | None = None,
     ) -> None:
         self.run_id, self.journal, self.limits, self.settings = run_id, journal, limits, settings
         self.workspace, self.registry, self.commands = workspace, registry, commands
         self.models, self._tg = models, task_group
         self.permissions = permissions
+        self.replay = replay or Replay()
         self._slots = asyncio.Semaphore(limits.concurrency)
         self._spawns: dict[int, Spawn] = {}
         self._phase_seq: dict[str, int] = {}
@@ -160,7 +165,7 @@ class Scheduler:
         seq = self._phase_seq[self.phase]
         self._phase_seq[self.phase] = seq + 1
         spawn = Spawn(
-            self.spawned,
+            0,
             self.phase,
             definition,
             prompt_text,
@@ -172,42 +177,48 @@ class Scheduler:
             label_text,
             context or [],
         )
-        self._spawns[spawn.id] = spawn
-        self._journal_spawn(spawn, seq)
+        self._admit(spawn, seq)
         return spawn.id
 
-    def _journal_spawn(self, spawn: Spawn, seq: int) -> None:
+    def _admit(self, spawn: Spawn, seq: int) -> None:
+        """Give the spawn its id: an earlier attempt's agent on resume, else a new one."""
         prompt_hash = hashlib.sha256(
             (spawn.prompt + "".join(m.text for m in spawn.context)).encode()
         ).hexdigest()
-        identity = hashlib.sha256(
-            json.dumps(
-                [
-                    spawn.phase,
-                    seq,
-                    spawn.definition.name,
-                    prompt_hash,
-                    spawn.tools,
-                    spawn.model_name,
-                    spawn.effort,
-                    spawn.schema,
-                ],
-                sort_keys=True,
-            ).encode()
-        ).hexdigest()
-        self.journal.add_agent(
-            self.run_id,
-            spawn.id,
-            phase=spawn.phase,
-            seq_in_phase=seq,
-            agent_type=spawn.definition.name,
-            label=spawn.label,
-            model=spawn.model_name,
-            tools=list(spawn.tools),
-            prompt=spawn.prompt,
-            prompt_hash=prompt_hash,
-            identity=identity,
+        identity = identity_of(
+            spawn.phase,
+            spawn.definition.name,
+            prompt_hash,
+            spawn.tools,
+            spawn.model_name,
+            spawn.effort,
+            spawn.schema,
         )
+        earlier = self.replay.take_agent(identity)
+        if earlier is not None:
+            spawn.id = earlier["id"]
+            if earlier["status"] == "succeeded":
+                spawn.cached = {"ok": True, "value": json.loads(earlier["result_json"])}
+                self.replay.reused_results += 1
+            else:
+                self.journal.reopen_agent(self.run_id, spawn.id)
+        else:
+            spawn.id = self.replay.next_agent_id
+            self.replay.next_agent_id += 1
+            self.journal.add_agent(
+                self.run_id,
+                spawn.id,
+                phase=spawn.phase,
+                seq_in_phase=seq,
+                agent_type=spawn.definition.name,
+                label=spawn.label,
+                model=spawn.model_name,
+                tools=list(spawn.tools),
+                prompt=spawn.prompt,
+                prompt_hash=prompt_hash,
+                identity=identity,
+            )
+        self._spawns[spawn.id] = spawn
 
     def _definition(self, agent: object) -> AgentDefinition:
         name = _require_str(agent, "agent")
@@ -266,6 +277,8 @@ class Scheduler:
         if spawn is None or spawn.started:
             raise RuntimeError("each spawn() can be awaited once")
         spawn.started = True
+        if spawn.cached is not None:
+            return spawn.cached
         task = self._tg.create_task(self._run(spawn))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

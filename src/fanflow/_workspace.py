@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from ._errors import ConfigError, FanflowError
@@ -35,7 +36,9 @@ class ToolError(FanflowError):
 class Workspace:
     """File access confined to `root`. Keeps a content hash of every file read."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], on_state: Callable[[str, str], None] | None = None
+    ) -> None:
         path = Path(root).expanduser()
         if not path.exists():
             raise ConfigError(f"workspace {str(root)!r} does not exist; pass --workspace DIR")
@@ -45,6 +48,8 @@ class Workspace:
             raise ConfigError(f"workspace {str(root)!r} is not readable; check its permissions")
         self.root = path.resolve()
         self.read_hashes: dict[str, str] = {}
+        self.on_state = on_state
+        """Told (path, sha256) of every file read or changed, for resume's workspace check."""
 
     def resolve(self, rel: str, *, for_write: bool = False) -> Path:
         """The real path of workspace-relative `rel`, or a `ToolError` if it leaves."""
@@ -93,7 +98,7 @@ class Workspace:
             raise ToolError(f"cannot read {rel!r}: {exc.strerror}", "OSError") from None
         if b"\x00" in data[:8192]:
             raise ToolError(f"{rel!r} is a binary file; read text files only")
-        self.read_hashes[self.relative(path)] = hashlib.sha256(data).hexdigest()
+        self._note(path, data)
         text = data.decode("utf-8", errors="replace")
         if len(text) > limit:
             text = text[:limit] + f"\n[... cut: {len(text) - limit} more characters ...]"
@@ -131,6 +136,7 @@ class Workspace:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
+            self._note(path, path.read_bytes())
         except OSError as exc:
             kind = type(exc).__name__ if type(exc).__name__ in _OS_KINDS else "OSError"
             raise ToolError(f"cannot write {rel!r}: {exc.strerror}", kind) from None
@@ -146,10 +152,31 @@ class Workspace:
             timeout=60,
             check=False,
         )
+        if result.returncode == 0 and path.is_file():
+            self._note(path, path.read_bytes())
         if result.returncode != 0:
             raise ToolError(
                 f"git_restore({rel!r}) failed: {result.stderr.strip()[:300]}", "OSError"
             )
+
+    def _note(self, path: Path, data: bytes) -> None:
+        rel, digest = self.relative(path), hashlib.sha256(data).hexdigest()
+        self.read_hashes[rel] = digest
+        if self.on_state is not None:
+            self.on_state(rel, digest)
+
+    def changed_since(self, states: dict[str, str]) -> list[str]:
+        """Paths whose content is no longer what the run last saw (missing counts)."""
+        changed = []
+        for rel, digest in sorted(states.items()):
+            path = self.root / rel
+            try:
+                current = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                current = None
+            if current != digest:
+                changed.append(rel)
+        return changed
 
     def _check_pattern(self, pattern: str) -> None:
         if not isinstance(pattern, str) or not pattern:

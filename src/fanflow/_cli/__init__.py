@@ -11,7 +11,9 @@ from typer.exceptions import TyperException
 
 from .._errors import FanflowError
 from ._inspect import ls_command, show_command
+from ._lifecycle import cancel_command, resume_command, watch_command
 from ._run_cmd import run_command
+from ._worker import exec_command
 
 app = typer.Typer(
     name="fanflow",
@@ -24,6 +26,10 @@ app = typer.Typer(
 app.command("run")(run_command)
 app.command("ls")(ls_command)
 app.command("show")(show_command)
+app.command("watch")(watch_command)
+app.command("cancel")(cancel_command)
+app.command("resume")(resume_command)
+app.command("_exec", hidden=True)(exec_command)
 
 
 def invoke(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
-from .._journal import Journal
+from .._journal import Journal, effective_status
 from .._report import build_report
 from .._views import print_result, render_snapshot, summary_line, take_snapshot
 
@@ -53,7 +53,7 @@ def ls_command(
     rows = [
         (
             r["id"],
-            r["status"],
+            effective_status(r),
             r["workflow_name"] or r["script_path"] or "",
             f"{r['n_ok']}/{r['n_failed']}/{r['n_agents']}",
             f"{r['tokens']:,}",

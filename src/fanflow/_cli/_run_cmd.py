@@ -17,6 +17,7 @@ from .._limits import Limits
 from .._run import Run, RunOptions, read_script
 from .._script import Sandbox
 from .._views import EXIT_CODES, live_progress, print_result, summary_line
+from ._worker import start_worker
 from ._workflows import locate_script
 
 
@@ -52,6 +53,9 @@ def run_command(
     ] = "auto",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for approval.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report.")] = False,
+    background: Annotated[
+        bool, typer.Option("--background", help="Run detached; watch with fanflow watch.")
+    ] = False,
 ) -> None:
     """Run a workflow script in the sandbox and print its result."""
     path, name = locate_script(script, workspace)
@@ -69,24 +73,53 @@ def run_command(
         workflow_name=name,
     )
     text = read_script(str(path))
-    report = asyncio.run(_run(text, options, as_json))
-    _print(report, as_json)
+    journal = Journal()
+    run = Run(text, options, journal)
+    if background:
+        asyncio.run(run_in_background(run, as_json))
+        return
+    report = asyncio.run(execute_in_foreground(run, as_json))
+    print_report(report, as_json)
     raise typer.Exit(EXIT_CODES.get(report["status"], 1))
 
 
-async def _run(text: str, options: RunOptions, as_json: bool) -> dict:
-    journal = Journal()
-    run = Run(text, options, journal)
-    err = Console(stderr=True)
+async def execute_in_foreground(run: Run, as_json: bool) -> dict:
+    """Check, then execute with live progress on stderr (none with --json)."""
     async with Sandbox() as sandbox:
         await run.check(sandbox)
         if as_json:
             return await run.execute(sandbox)
-        async with live_progress(journal, run.started, lambda: run.run_id, err):
+        async with live_progress(
+            run.journal, run.started, lambda: run.run_id, Console(stderr=True)
+        ):
             return await run.execute(sandbox)
 
 
-def _print(report: dict, as_json: bool) -> None:
+async def run_in_background(run: Run, as_json: bool, *, resume: bool = False) -> None:
+    """Check here (so a bad script still fails at once), then hand over to a detached worker."""
+    if run.options.permission_mode == "prompt":
+        raise ConfigError(
+            "--permission-mode prompt needs a terminal; a --background run "
+            "has none: use auto or read-only"
+        )
+    async with Sandbox() as sandbox:
+        await run.check(sandbox)
+    if not resume:
+        run.journal_prepare()
+    log = start_worker(run.run_id, resume=resume)
+    if as_json:
+        sys.stdout.write(
+            json.dumps({"run_id": run.run_id, "status": "running", "log": str(log)}) + "\n"
+        )
+        return
+    Console(stderr=True).print(
+        f"run {run.run_id} started in the background (log: {log})\n"
+        f"  watch it:  fanflow watch {run.run_id}\n  stop it:   fanflow cancel {run.run_id}",
+        highlight=False,
+    )
+
+
+def print_report(report: dict, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False, default=str) + "\n")
         return

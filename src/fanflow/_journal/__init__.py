@@ -1,6 +1,7 @@
 """The SQLite run journal: schema migrations and the store."""
 
+from ._lifecycle import effective_status
 from ._schema import MIGRATIONS, migrate
 from ._store import FINISHED, Journal, default_home
 
-__all__ = ["FINISHED", "MIGRATIONS", "Journal", "default_home", "migrate"]
+__all__ = ["FINISHED", "MIGRATIONS", "Journal", "default_home", "effective_status", "migrate"]

@@ -101,8 +101,37 @@ def _m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+def _m002_resume(db: sqlite3.Connection) -> None:
+    """What resume and cancel need: replayable script tool calls, file states, requests."""
+    _execute_all(
+        db,
+        """
+        ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE runs ADD COLUMN cancel_requested_at REAL;
+        CREATE TABLE tool_calls (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            seq INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            args_hash TEXT NOT NULL,
+            result_json TEXT,
+            error_kind TEXT,
+            error TEXT,
+            at REAL NOT NULL,
+            PRIMARY KEY (run_id, seq)
+        );
+        CREATE TABLE file_state (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            PRIMARY KEY (run_id, path)
+        )
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
+    ("002_resume", _m002_resume),
 ]
 
 

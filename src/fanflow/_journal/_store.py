@@ -16,6 +16,7 @@ from typing import Any
 
 from .._errors import ConfigError
 from .._redact import redact
+from ._lifecycle import LifecycleRecords
 from ._schema import migrate
 
 _TOKEN_KEYS = (
@@ -35,7 +36,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=repr)
 
 
-class Journal:
+class Journal(LifecycleRecords):
     """One connection to `$FANFLOW_HOME/fanflow.db` (or `path`)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
@@ -82,6 +83,7 @@ class Journal:
         workspace: str,
         args: dict[str, str],
         settings: dict[str, Any],
+        pid: int | None = None,
     ) -> None:
         self._write(
             "INSERT INTO runs (id, created_at, status, script, script_hash, script_path, "
@@ -97,15 +99,15 @@ class Journal:
                 workspace,
                 _dumps(args),
                 _dumps(settings),
-                os.getpid(),
+                pid,
             ),
         )
 
     def start_run(self, run_id: str) -> None:
         now = time.time()
         self._write(
-            "UPDATE runs SET status='running', started_at=?, heartbeat_at=? WHERE id=?",
-            (now, now, run_id),
+            "UPDATE runs SET status='running', started_at=?, heartbeat_at=?, pid=? WHERE id=?",
+            (now, now, os.getpid(), run_id),
         )
 
     def finish_run(

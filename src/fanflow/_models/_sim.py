@@ -24,6 +24,7 @@ import shlex
 from typing import Any
 
 from ._base import Message, Model, ModelRequest, ModelResponse, ToolCall, Usage, estimate_tokens
+from ._sim_migrator import migrator_turn
 
 _MARKER = re.compile(r"fanflow-sim:\s*(finding|refute)\s+(.*)$", re.MULTILINE)
 _PATH = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-]+\.[A-Za-z]{1,5})(?![\w/])")
@@ -65,6 +66,9 @@ class SimModel(Model):
             await asyncio.sleep(self.latency)
         prompt = _first_user_text(req.messages)
         tool_names = {t.name for t in req.tools}
+        if req.agent_type == "migrator":
+            text, calls = migrator_turn(prompt, req.messages, tool_names)
+            return self._reply(req, text, calls)
         if "read" in tool_names and not _has_tool_results(req.messages):
             paths = _mentioned_paths(prompt)
             if paths:

@@ -1,12 +1,13 @@
 """Views of runs: live progress, results, summaries. They only read the journal."""
 
-from ._progress import live_progress, render_snapshot
+from ._progress import follow_run, live_progress, render_snapshot
 from ._result import EXIT_CODES, print_result, rows_table, summary_line
 from ._snapshot import RunSnapshot, take_snapshot
 
 __all__ = [
     "EXIT_CODES",
     "RunSnapshot",
+    "follow_run",
     "live_progress",
     "print_result",
     "render_snapshot",

@@ -119,3 +119,32 @@ def _emit(journal: Journal, run_id: str, console: Console, seen: set[str], after
         if event["kind"] != "print":
             console.print(f"{event['kind']}: {event['message']}", highlight=False, markup=False)
     return after
+
+
+async def follow_run(
+    journal: Journal, run_id: str, console: Console, *, quiet: bool = False
+) -> None:
+    """Draw a run's progress from the journal until it ends (any process, any terminal)."""
+    from .._journal import effective_status
+    from .._journal._lifecycle import LIVE
+
+    def done() -> bool:
+        return effective_status(journal.get_run(run_id)) not in LIVE
+
+    if quiet:
+        while not done():  # noqa: ASYNC110 - another process writes the journal: poll it
+            await asyncio.sleep(REFRESH_S)
+        return
+    if not console.is_terminal:
+        seen: set[str] = set()
+        last = 0
+        while not done():
+            last = _emit(journal, run_id, console, seen, last)
+            await asyncio.sleep(REFRESH_S)
+        _emit(journal, run_id, console, seen, last)
+        return
+    with Live(console=console, auto_refresh=False, transient=False) as live:
+        while not done():
+            live.update(render_snapshot(take_snapshot(journal, run_id)), refresh=True)
+            await asyncio.sleep(REFRESH_S)
+        live.update(render_snapshot(take_snapshot(journal, run_id)), refresh=True)

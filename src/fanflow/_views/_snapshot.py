@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._journal import Journal
+from .._journal import Journal, effective_status
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def take_snapshot(journal: Journal, run_id: str, events: int = 4) -> RunSnapshot
     recent = [f"{e['kind']}: {e['message']}" for e in journal.recent_events(run_id, events)]
     return RunSnapshot(
         run_id=run_id,
-        status=run["status"],
+        status=effective_status(run),
         elapsed_s=end - run["started_at"] if run["started_at"] else 0.0,
         concurrency_cap=int(settings.get("concurrency") or 0),
         running=sum(p.running for p in phases),

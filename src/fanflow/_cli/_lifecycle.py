@@ -1,0 +1,81 @@
+"""`fanflow watch`, `cancel` and `resume`: a run's life after it started."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .._errors import ConfigError
+from .._journal import Journal, effective_status
+from .._journal._lifecycle import LIVE
+from .._report import build_report
+from .._run import prepare_resume
+from .._views import EXIT_CODES, follow_run
+from ._run_cmd import execute_in_foreground, print_report, run_in_background
+
+RunRef = Annotated[str, typer.Argument(metavar="RUN", help="A run id (or prefix), or 'last'.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the JSON report.")]
+CANCEL_WAIT_S = 5.0
+
+
+def watch_command(run: RunRef = "last", as_json: AsJson = False) -> None:
+    """Follow a run from any terminal until it ends, then print its result."""
+    journal = Journal()
+    run_id = journal.get_run(run)["id"]
+    asyncio.run(follow_run(journal, run_id, Console(stderr=True), quiet=as_json))
+    report = build_report(journal, run_id)
+    print_report(report, as_json)
+    raise typer.Exit(EXIT_CODES.get(report["status"], 1))
+
+
+def cancel_command(run: RunRef) -> None:
+    """Stop a run: no new spawns, calls in flight cancelled, status cancelled."""
+    journal = Journal()
+    row = journal.get_run(run)
+    status = effective_status(row)
+    err = Console(stderr=True)
+    if status == "interrupted":  # its process is gone: just record the decision
+        journal.cancel_unfinished_agents(row["id"])
+        journal.finish_run(row["id"], "cancelled", error="cancelled after it was interrupted")
+        err.print(f"run {row['id']} was interrupted; marked cancelled")
+        return
+    if status not in LIVE:
+        raise ConfigError(f"run {row['id']} already ended {status}; nothing to cancel")
+    journal.request_cancel(row["id"])
+    if row["pid"]:  # else the journal request reaches it on its next heartbeat
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(row["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + CANCEL_WAIT_S
+    while time.monotonic() < deadline:
+        if effective_status(journal.get_run(row["id"])) not in LIVE:
+            break
+        time.sleep(0.1)
+    final = effective_status(journal.get_run(row["id"]))
+    err.print(
+        f"run {row['id']} {final}"
+        if final not in LIVE
+        else f"cancel requested for run {row['id']}; it is still stopping"
+    )
+
+
+def resume_command(
+    run: RunRef = "last",
+    as_json: AsJson = False,
+    background: Annotated[bool, typer.Option("--background", help="Resume detached.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for approval.")] = False,
+) -> None:
+    """Finish an interrupted, cancelled or failed run without re-paying finished agents."""
+    resumed = prepare_resume(Journal(), run)
+    if background:
+        asyncio.run(run_in_background(resumed, as_json, resume=True))
+        return
+    report = asyncio.run(execute_in_foreground(resumed, as_json))
+    print_report(report, as_json)
+    raise typer.Exit(EXIT_CODES.get(report["status"], 1))

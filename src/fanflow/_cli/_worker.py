@@ -1,0 +1,67 @@
+"""Background runs: a detached worker process that executes a journaled run.
+
+`fanflow run --background` and `fanflow resume --background` check the script,
+journal the run, and start `python -m fanflow _exec RUN` in a new session, with
+no terminal and its output in `$FANFLOW_HOME/runs/RUN/log`, so the run
+outlives the shell that started it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .._journal import Journal, default_home
+from .._run import Run, options_from_row
+from .._script import Sandbox
+
+
+def log_path(run_id: str) -> Path:
+    folder = default_home() / "runs" / run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "log"
+
+
+def start_worker(run_id: str, *, resume: bool = False) -> Path:
+    log = log_path(run_id)
+    argv = [sys.executable, "-m", "fanflow", "_exec", run_id, *(["--resume"] if resume else [])]
+    with open(log, "ab") as out:
+        subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=os.environ.copy(),
+            close_fds=True,
+        )
+    return log
+
+
+def exec_command(
+    run_id: Annotated[str, typer.Argument(metavar="RUN")],
+    resume: Annotated[bool, typer.Option("--resume")] = False,
+) -> None:
+    """(internal) Execute a journaled run in this process; used by --background."""
+    journal = Journal()
+    row = journal.get_run(run_id)
+    run = Run(
+        row["script"],
+        options_from_row(row),
+        journal,
+        run_id=row["id"],
+        mode="resume" if resume else "prepared",
+    )
+    report = asyncio.run(_execute(run))
+    print(f"run {run_id} ended: {report['status']}", flush=True)
+
+
+async def _execute(run: Run) -> dict:
+    async with Sandbox() as sandbox:
+        return await run.execute(sandbox)

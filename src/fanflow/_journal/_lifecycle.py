@@ -1,0 +1,128 @@
+"""Journal records for a run's life across processes: heartbeat, cancel, resume.
+
+A run's process writes a heartbeat every second; a run still marked running
+whose heartbeat is stale, or whose process is gone, is `interrupted`. Resume
+needs what the run already did: script tool calls (replayed, not redone) and
+the state of every file the run read or wrote (to refuse resuming on a
+workspace that changed underneath it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+STALE_AFTER_S = 10.0
+LIVE = ("pending", "running")
+
+
+def effective_status(run: dict[str, Any]) -> str:
+    """The stored status, or `interrupted` when a live-looking run's process is gone."""
+    if run["status"] not in LIVE:
+        return run["status"]
+    beat = run.get("heartbeat_at") or run.get("created_at") or 0.0
+    if time.time() - beat > STALE_AFTER_S or not _pid_alive(run.get("pid")):
+        return "interrupted"
+    return run["status"]
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return True  # unknown: let the heartbeat decide
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A killed process nobody reaped still answers kill(pid, 0); /proc tells the truth."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return False
+
+
+class LifecycleRecords:
+    """Mixed into `Journal`: the writes and reads resume, cancel and watch rely on."""
+
+    db: Any
+
+    def heartbeat(self, run_id: str) -> None:
+        self.db.execute(
+            "UPDATE runs SET heartbeat_at=?, pid=? WHERE id=?", (time.time(), os.getpid(), run_id)
+        )
+
+    def request_cancel(self, run_id: str) -> None:
+        self.db.execute("UPDATE runs SET cancel_requested_at=? WHERE id=?", (time.time(), run_id))
+
+    def cancel_requested(self, run_id: str) -> bool:
+        row = self.db.execute(
+            "SELECT cancel_requested_at FROM runs WHERE id=?", (run_id,)
+        ).fetchone()
+        return bool(row and row[0])
+
+    def restart_run(self, run_id: str) -> None:
+        """Mark a run running again for a resume (a new attempt, same id)."""
+        now = time.time()
+        self.db.execute(
+            "UPDATE runs SET status='running', attempt=attempt+1, ended_at=NULL, error=NULL,"
+            " cancel_requested_at=NULL, pid=?, heartbeat_at=? WHERE id=?",
+            (os.getpid(), now, run_id),
+        )
+
+    def reopen_agent(self, run_id: str, agent_id: int) -> None:
+        self.db.execute(
+            "UPDATE agents SET status='pending', error=NULL, ended_at=NULL WHERE run_id=? AND id=?",
+            (run_id, agent_id),
+        )
+
+    def record_tool_call(
+        self,
+        run_id: str,
+        seq: int,
+        name: str,
+        args_hash: str,
+        result: Any,
+        error_kind: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO tool_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                seq,
+                name,
+                args_hash,
+                json.dumps(result, default=str),
+                error_kind,
+                error,
+                time.time(),
+            ),
+        )
+
+    def tool_calls(self, run_id: str) -> list[dict[str, Any]]:
+        return [
+            dict(r)
+            for r in self.db.execute(
+                "SELECT * FROM tool_calls WHERE run_id=? ORDER BY seq", (run_id,)
+            )
+        ]
+
+    def set_file_state(self, run_id: str, path: str, sha256: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO file_state VALUES (?, ?, ?)", (run_id, path, sha256)
+        )
+
+    def file_states(self, run_id: str) -> dict[str, str]:
+        return dict(
+            self.db.execute(
+                "SELECT path, sha256 FROM file_state WHERE run_id=?", (run_id,)
+            ).fetchall()
+        )

@@ -1,0 +1,71 @@
+"""What a resumed run can take from its earlier attempts instead of redoing.
+
+A resume re-executes the script from the start. Each spawn is matched to an
+earlier agent by its identity (phase, agent type, prompt and context, tools,
+model, effort, schema) and occurrence: the k-th spawn with an identity takes
+the k-th earlier agent with it. A succeeded one returns its journaled result
+with no model call; any other is run again under the same agent id. Script
+tool calls are matched the same way by (tool, arguments) and return their
+journaled result, so a `write` that landed or a test that ran is not repeated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict, deque
+from typing import Any
+
+from ._journal import Journal
+
+
+def identity_of(
+    phase: str,
+    agent_type: str,
+    prompt_hash: str,
+    tools: tuple[str, ...],
+    model: str,
+    effort: str | None,
+    schema: Any,
+) -> str:
+    payload = json.dumps(
+        [phase, agent_type, prompt_hash, list(tools), model, effort, schema],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def tool_key(name: str, args: list[Any]) -> str:
+    payload = json.dumps([name, args], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class Replay:
+    """Earlier attempts' agents and tool calls, handed out in order of identity."""
+
+    def __init__(self, journal: Journal | None = None, run_id: str | None = None) -> None:
+        self._agents: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
+        self._tools: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
+        self.next_agent_id = 1
+        self.next_tool_seq = 1
+        self.reused_results = 0
+        if journal is None or run_id is None:
+            return
+        for row in journal.agents(run_id):
+            self._agents[row["identity"]].append(row)
+            self.next_agent_id = max(self.next_agent_id, row["id"] + 1)
+        for call in journal.tool_calls(run_id):
+            self._tools[call["args_hash"]].append(call)
+            self.next_tool_seq = max(self.next_tool_seq, call["seq"] + 1)
+
+    def take_agent(self, identity: str) -> dict[str, Any] | None:
+        queue = self._agents.get(identity)
+        return queue.popleft() if queue else None
+
+    def take_tool_call(self, key: str) -> dict[str, Any] | None:
+        queue = self._tools.get(key)
+        return queue.popleft() if queue else None
+
+    def unclaimed_agent_ids(self) -> list[int]:
+        return sorted(row["id"] for queue in self._agents.values() for row in queue)
