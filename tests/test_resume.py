@@ -99,6 +99,7 @@ async def test_three_sigkills_then_resume_equals_an_uninterrupted_run(tmp_path):
         requests = list(api.requests)
     assert resumed["status"] == "succeeded"
     assert resumed["agents"] == {"spawned": n, "succeeded": n, "failed": 0}
+    print(f"\nrequests {len(requests)} for {n} agents over {kills} kills")
     assert len(requests) <= n + 16 * kills, len(requests)
     for seen, done in snapshots:
         again = [prompt_of(r) for r in requests[seen:] if prompt_of(r) in done]
