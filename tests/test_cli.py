@@ -35,7 +35,7 @@ def test_run_json_returns_the_design_object():
     report = json.loads(proc.stdout)
     assert list(report) == DESIGN_KEYS
     assert report["status"] == "succeeded"
-    assert report["agents"] == {"spawned": 20, "succeeded": 20, "failed": 0}
+    assert report["agents"] == {"spawned": 21, "succeeded": 21, "failed": 0}
     assert [p["name"] for p in report["phases"]] == ["audit", "review", "report"]
     assert list(report["phases"][0]) == ["name", "agents", "input_tokens", "output_tokens"]
     assert list(report["usage"]) == [
@@ -57,7 +57,7 @@ def test_show_last_script_json_agents_and_ls():
     shown = json.loads(fanflow("show", run_id, "--json").stdout)
     assert shown == json.loads(run.stdout)
     agents = fanflow("show", "last", "--agents")
-    assert agents.stdout.count("succeeded") == 20
+    assert agents.stdout.count("succeeded") == 21
     listing = fanflow("ls")
     assert run_id[:15] in listing.stdout and "race-audit" in listing.stdout
     summary = fanflow("show", "last")
@@ -70,7 +70,7 @@ def test_plain_progress_and_result_when_not_a_terminal():
     assert proc.stdout.startswith("# Report: 5 confirmed finding(s), 3 refuted")
     for phase in ("phase audit", "phase review", "phase report"):
         assert phase in proc.stderr
-    assert "succeeded: 20 agents (20 ok, 0 failed)" in proc.stderr
+    assert "succeeded: 21 agents (21 ok, 0 failed)" in proc.stderr
 
 
 def test_script_error_exits_2_with_line_and_records_nothing(tmp_path):

@@ -124,6 +124,15 @@ async def test_migrator_without_write_changes_nothing(workspace: Path):
     assert git(workspace, "status", "--porcelain").stdout == ""
 
 
+async def test_without_git_the_run_stops_before_spending(tmp_path: Path):
+    ws = tmp_path / "no-git"
+    shutil.copytree(SAMPLE, ws)
+    report = await run(SCRIPT.read_text(), workspace=str(ws), script_path=str(SCRIPT))
+    assert report["status"] == "failed"
+    assert report["agents"]["spawned"] == 0
+    assert "commit the route files to git first" in report["errors"][0]["error"]
+
+
 def test_cli_run_prints_the_table(workspace: Path):
     proc = subprocess.run(
         [

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import posixpath
 import re
 import shlex
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 from ._base import Message, Model, ModelRequest, ModelResponse, ToolCall, Usage, estimate_tokens
 from ._sim_migrator import migrator_turn
 
-_MARKER = re.compile(r"fanflow-sim:\s*(finding|refute)\s+(.*)$", re.MULTILINE)
+_MARKER = re.compile(r"fanflow-sim:\s*(finding|refute|related|cross)\s+(.*)$", re.MULTILINE)
 _PATH = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-]+\.[A-Za-z]{1,5})(?![\w/])")
 _CLAIM_ID = re.compile(r'"id"\s*:\s*"([^"]+)"')
 
@@ -69,12 +70,15 @@ class SimModel(Model):
         if req.agent_type == "migrator":
             text, calls = migrator_turn(prompt, req.messages, tool_names)
             return self._reply(req, text, calls)
-        if "read" in tool_names and not _has_tool_results(req.messages):
-            paths = _mentioned_paths(prompt)
+        if "read" in tool_names:
+            paths = _to_read(req, prompt)
             if paths:
-                calls = [ToolCall(f"sim_{i}", "read", {"path": p}) for i, p in enumerate(paths)]
+                first = sum(len(m.tool_calls) for m in req.messages)
+                calls = [
+                    ToolCall(f"sim_{first + i}", "read", {"path": p}) for i, p in enumerate(paths)
+                ]
                 return self._reply(req, "", calls)
-        text = _answer(req, prompt, _read_text(req.messages))
+        text = _answer(req, prompt, _read_text(req.messages), _files_read(req.messages))
         return self._reply(req, text, [])
 
     def _reply(self, req: ModelRequest, text: str, calls: list[ToolCall]) -> ModelResponse:
@@ -106,6 +110,35 @@ def _has_tool_results(messages: list[Message]) -> bool:
     return any(m.tool_results for m in messages)
 
 
+def _to_read(req: ModelRequest, prompt: str) -> list[str]:
+    """What to read next: the paths in the prompt first; a reviewer then follows
+    `related` markers, since what guards shared state is often in another file."""
+    if not _has_tool_results(req.messages):
+        return _mentioned_paths(prompt)
+    if req.agent_type != "reviewer":
+        return []
+    read = _files_read(req.messages)
+    wanted: dict[str, None] = {}
+    for path, content in read.items():
+        for marker in parse_markers(content):
+            if marker["kind"] == "related" and marker.get("path"):
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(path), marker["path"]))
+                if target not in read:
+                    wanted.setdefault(target)
+    return list(wanted)
+
+
+def _files_read(messages: list[Message]) -> dict[str, str]:
+    """Path -> content of every file this conversation read successfully."""
+    asked = {c.id: c.input.get("path") for m in messages for c in m.tool_calls if c.name == "read"}
+    return {
+        asked[r.call_id]: r.content
+        for m in messages
+        for r in m.tool_results
+        if r.call_id in asked and not r.is_error
+    }
+
+
 def _read_text(messages: list[Message]) -> str:
     return "\n".join(r.content for m in messages for r in m.tool_results if not r.is_error)
 
@@ -118,12 +151,12 @@ def _mentioned_paths(prompt: str) -> list[str]:
     return list(seen)[:8]
 
 
-def _answer(req: ModelRequest, prompt: str, read: str) -> str:
+def _answer(req: ModelRequest, prompt: str, read: str, files: dict[str, str]) -> str:
     role = req.agent_type
     if role == "auditor":
         return json.dumps(_audit(prompt, read))
     if role == "reviewer":
-        return json.dumps(_review(prompt, read))
+        return json.dumps(_review(prompt, read, files))
     if role == "synthesizer":
         return _synthesize(req.messages)
     files = sorted(set(_mentioned_paths(prompt))) if read else []
@@ -151,21 +184,60 @@ def _audit(prompt: str, read: str) -> dict[str, Any]:
     return {"file": files[0] if files else "", "confidence": top, "findings": findings}
 
 
-def _review(prompt: str, read: str) -> dict[str, Any]:
+def _review(prompt: str, read: str, files: dict[str, str]) -> dict[str, Any]:
     claim = _CLAIM_ID.search(prompt)
     claim_id = claim.group(1) if claim else ""
+    verdict: dict[str, Any] = {
+        "id": claim_id,
+        "verdict": "confirmed" if read else "unverified",
+        "reason": "the code I read does what the claim says"
+        if read
+        else "nothing to check against",
+    }
     for marker in parse_markers(read):
         if marker["kind"] == "refute" and marker.get("id") == claim_id:
-            return {"id": claim_id, "verdict": "refuted", "reason": marker.get("reason", "")}
-    reason = "the code I read does what the claim says" if read else "nothing to check against"
-    verdict = "confirmed" if read else "unverified"
-    return {"id": claim_id, "verdict": verdict, "reason": reason}
+            verdict.update(verdict="refuted", reason=marker.get("reason", ""))
+    new = _cross_findings(read, files)
+    if new:
+        verdict["new_findings"] = new
+    return verdict
+
+
+def _cross_findings(read: str, files: dict[str, str]) -> list[dict[str, Any]]:
+    """`cross` markers whose every file this agent has read: bugs only visible together."""
+    found = []
+    for marker in parse_markers(read):
+        wanted = (
+            [f for f in marker.get("files", "").split(",") if f]
+            if marker["kind"] == "cross"
+            else []
+        )
+        seen = [next((p for p in files if p.endswith(w)), None) for w in wanted]
+        if wanted and all(seen):
+            found.append(
+                {
+                    "id": marker["id"],
+                    "file": " + ".join(seen),
+                    "lines": "",
+                    "shared_state": marker.get("state", ""),
+                    "bug": marker.get("bug", ""),
+                    "fix": marker.get("fix", ""),
+                    "confidence": marker.get("confidence", 0.5),
+                }
+            )
+    return found
 
 
 def _synthesize(messages: list[Message]) -> str:
     data = _data_block(messages)
-    findings = list(_dicts_with(data, "bug"))
     verdicts = {v.get("id"): v for v in _dicts_with(data, "verdict")}
+    found_in_review = {
+        f["id"]: f
+        for v in verdicts.values()
+        for f in v.get("new_findings") or []
+        if isinstance(f, dict) and f.get("id")
+    }
+    findings = [f for f in _dicts_with(data, "bug") if f.get("id") not in found_in_review]
     asked_for_findings = isinstance(data, dict) and "findings" in data
     if not findings and not verdicts and not asked_for_findings:
         summaries = [d for d in _dicts_with(data, "summary")]
@@ -185,6 +257,13 @@ def _synthesize(messages: list[Message]) -> str:
         lines += ["", "## Refuted by reviewers"]
         lines += [
             f"- [{f['id']}] {f.get('file')}: {verdicts[f['id']].get('reason', '')}" for f in refuted
+        ]
+    if found_in_review:
+        lines += ["", "## Found across files by reviewers"]
+        lines += [
+            f"- [{f['id']}] {f.get('file')} `{f.get('shared_state')}`: {f.get('bug')} "
+            f"Fix: {f.get('fix')}"
+            for f in found_in_review.values()
         ]
     return "\n".join(lines)
 

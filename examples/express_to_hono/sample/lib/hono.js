@@ -68,7 +68,7 @@ class Hono {
       }
       return { status: response.status, body: response.body };
     }
-    return { status: 404, body: '404 Not Found' };
+    return { status: 404, body: 'Not Found' };
   }
 }
 
