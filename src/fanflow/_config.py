@@ -18,6 +18,8 @@ class ProjectConfig:
     concurrency: int | None = None
     max_agents: int | None = None
     prices: dict[str, Price] = field(default_factory=dict)
+    budget_tokens: int | None = None
+    budget_usd: float | None = None
 
 
 def load_config(root: Path) -> ProjectConfig:
@@ -43,6 +45,8 @@ def load_config(root: Path) -> ProjectConfig:
         commands=commands,
         concurrency=_positive(run, "concurrency", path),
         max_agents=_positive(run, "max_agents", path),
+        budget_tokens=_budget_tokens(run, path),
+        budget_usd=_budget_usd(run, path),
     )
 
 
@@ -80,3 +84,20 @@ def _prices(table: object, path: Path) -> dict[str, Price]:
             float(entry.get("cache_read", inp * 0.1)),
         )
     return prices
+
+
+def _budget_tokens(table: dict, path: Path) -> int | None:
+    from ._budget import parse_tokens
+
+    try:
+        return parse_tokens(table.get("budget"), flag=f"{path}: [run] budget")
+    except ConfigError:
+        raise
+    except (TypeError, ValueError):
+        raise ConfigError(f'{path}: [run] budget must be tokens like "2M" or 500000') from None
+
+
+def _budget_usd(table: dict, path: Path) -> float | None:
+    from ._budget import parse_usd
+
+    return parse_usd(table.get("budget_usd"), flag=f"{path}: [run] budget_usd")

@@ -53,7 +53,7 @@ async def _watch(journal: Journal, run_id: str, target: asyncio.Task[Any]) -> No
         since_beat += POLL_S
 
 
-def options_record(options: Any, limits: Limits) -> dict[str, Any]:
+def options_record(options: Any, limits: Limits, budget: Any) -> dict[str, Any]:
     """What a run's settings column holds: enough to run it again in another process."""
     return {
         "model": options.model,
@@ -62,4 +62,6 @@ def options_record(options: Any, limits: Limits) -> dict[str, Any]:
         "concurrency": limits.concurrency,
         "max_agents": limits.max_agents,
         "permission_mode": options.permission_mode,
+        "budget_tokens": budget.tokens,
+        "budget_usd": budget.usd,
     }

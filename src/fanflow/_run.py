@@ -20,9 +20,11 @@ from typing import Any
 
 from ._agents import AgentRegistry
 from ._bridge import host_functions
+from ._budget import Budget
 from ._commands import Commands
 from ._config import load_config
 from ._errors import ConfigError, FanflowError, RunError
+from ._estimate import Assumptions, EstimatingModels, summarize
 from ._journal import Journal, effective_status
 from ._limits import Limits
 from ._liveness import alive, options_record
@@ -50,6 +52,10 @@ class RunOptions:
     """Cap on subagents spawned; None: the workspace config's, else 1000."""
     limits: Limits = field(default_factory=Limits)
     """Other limits (turns, the script's CPU, memory and recursion)."""
+    budget_tokens: int | None = None
+    """Billed tokens the run may spend (`--budget 2M`); None: the config's, else no limit."""
+    budget_usd: float | None = None
+    """Dollars the run may spend (`--budget-usd 50`); None: the config's, else no limit."""
     permission_mode: str = "auto"
     """auto, prompt or read-only: what scripts and agents may change (docs/permissions.md)."""
     script_path: str = "script.py"
@@ -73,14 +79,19 @@ class Run:
         *,
         run_id: str | None = None,
         mode: str = "new",
+        estimating: Assumptions | None = None,
     ) -> None:
-        """`mode`: "new"; "prepared" (the row exists, e.g. for --background); "resume"."""
+        """`mode`: "new"; "prepared" (the row exists, e.g. for --background); "resume".
+
+        With `estimating`, the run is the no-model twin that `estimate` executes.
+        """
         self.script, self.options, self.journal = script, options, journal
         self.run_id = run_id or new_run_id()
         self.mode = mode
         self.workspace = Workspace(
             options.workspace,
             on_state=lambda path, sha: journal.set_file_state(self.run_id, path, sha),
+            dry=estimating is not None,
         )
         config = load_config(self.workspace.root)
         self.limits = replace(
@@ -88,20 +99,47 @@ class Run:
             concurrency=options.concurrency or config.concurrency or options.limits.concurrency,
             max_agents=options.max_agents or config.max_agents or options.limits.max_agents,
         )
-        self.commands = Commands(self.workspace.root, config.commands)
+        self.commands = Commands(self.workspace.root, config.commands, dry=estimating is not None)
         self.registry = AgentRegistry(self.workspace.root)
         self.permissions = Permissions(
-            options.permission_mode,
+            "auto"
+            if estimating and options.permission_mode == "prompt"
+            else options.permission_mode,
             asker=asker,
             declared_commands=frozenset(self.commands.declared),
             on_block=lambda message: self.journal.event(self.run_id, "blocked", message),
         )
-        self.models = ModelCache(models, prices=config.prices)
+        self.models: Any = ModelCache(models, prices=config.prices)
         for name in {options.model, options.agent_model} - {None}:
             self.models.get(name)  # type: ignore[arg-type]  # unknown model: ConfigError now
+        if estimating is not None:
+            self.models = EstimatingModels(self.models, estimating)
         self.info: ScriptInfo = check_syntax_and_names(script, options.script_path, self.registry)
         self.replay = Replay(journal, self.run_id) if mode == "resume" else Replay()
+        self.budget = Budget(
+            tokens=options.budget_tokens or config.budget_tokens,
+            usd=options.budget_usd or config.budget_usd,
+        )
         self.started = asyncio.Event()
+
+    async def estimate(
+        self, sandbox: Sandbox, assumptions: Assumptions | None = None
+    ) -> dict[str, Any]:
+        """Per-phase agents, tokens and cost of this run, from a run with no model calls."""
+        assumptions = assumptions or Assumptions()
+        journal = Journal(":memory:")
+        twin = Run(
+            self.script,
+            replace(self.options, budget_tokens=None, budget_usd=None),
+            journal,
+            run_id=self.run_id,
+            estimating=assumptions,
+        )
+        twin.models._real = self.models  # the real models' prices and context, never called
+        report = await twin.execute(sandbox)
+        summary = summarize(journal, self.run_id, report, assumptions)
+        journal.close()
+        return summary
 
     async def check(self, sandbox: Sandbox) -> None:
         """The sandbox's type check; a `ScriptError` with the line if it fails."""
@@ -133,7 +171,8 @@ class Run:
             if failure is None:
                 result = outcome.value
                 status = self._status(scheduler)
-            error = str(scheduler.fatal or failure) if (scheduler.fatal or failure) else None
+            stop = scheduler.fatal or failure or scheduler.budget_hit
+            error = str(stop) if stop else None
         except asyncio.CancelledError:
             status = "cancelled"
             task = asyncio.current_task()
@@ -162,11 +201,14 @@ class Run:
             task_group=tg,
             permissions=self.permissions,
             replay=self.replay,
+            budget=self.budget,
         )
 
     def _status(self, scheduler: Scheduler) -> str:
         if scheduler.fatal is not None:
             return "failed"
+        if scheduler.budget_hit is not None:
+            return "budget_exceeded"
         counts = self.journal.agent_counts(self.run_id)
         failed = counts.get("failed", 0) + len(scheduler.unit_failures)
         if failed and not counts.get("succeeded"):
@@ -184,7 +226,7 @@ class Run:
             workflow_name=opts.workflow_name or self.info.meta.get("name"),
             workspace=str(self.workspace.root),
             args=opts.args,
-            settings=options_record(opts, self.limits),
+            settings=options_record(opts, self.limits, self.budget),
             pid=None,  # the process that executes it records itself on start
         )
         self.mode = "prepared"
@@ -201,9 +243,20 @@ class Run:
                 workflow_name=opts.workflow_name or self.info.meta.get("name"),
                 workspace=str(self.workspace.root),
                 args=opts.args,
-                settings=options_record(opts, self.limits),
+                settings=options_record(opts, self.limits, self.budget),
             )
         if self.mode == "resume":
+            spent = self.journal.usage_totals(self.run_id)
+            self.budget.spent_tokens = sum(
+                spent[k]
+                for k in (
+                    "input_tokens",
+                    "output_tokens",
+                    "cache_read_input_tokens",
+                    "cache_creation_input_tokens",
+                )
+            )
+            self.budget.spent_usd = spent["cost_usd"] or 0.0
             self.journal.restart_run(self.run_id)
             self.journal.event(
                 self.run_id,
@@ -275,13 +328,25 @@ def options_from_row(row: dict[str, Any]) -> RunOptions:
         concurrency=settings.get("concurrency"),
         max_agents=settings.get("max_agents"),
         permission_mode=settings.get("permission_mode", "auto"),
+        budget_tokens=settings.get("budget_tokens"),
+        budget_usd=settings.get("budget_usd"),
         script_path=row["script_path"] or "script.py",
         workflow_name=row["workflow_name"],
     )
 
 
-def prepare_resume(journal: Journal, ref: str, models: dict[str, Model] | None = None) -> Run:
-    """A `Run` that resumes `ref`, or a `ConfigError` saying why it cannot be resumed."""
+def prepare_resume(
+    journal: Journal,
+    ref: str,
+    models: dict[str, Model] | None = None,
+    *,
+    budget_tokens: int | None = None,
+    budget_usd: float | None = None,
+) -> Run:
+    """A `Run` that resumes `ref`, or a `ConfigError` saying why it cannot be resumed.
+
+    A budget given here replaces the run's (to finish a `budget_exceeded` run).
+    """
     row = journal.get_run(ref)
     status = effective_status(row)
     if status not in RESUMABLE:
@@ -289,9 +354,17 @@ def prepare_resume(journal: Journal, ref: str, models: dict[str, Model] | None =
         raise ConfigError(
             f"run {row['id']} {why}; resume takes runs that are {', '.join(RESUMABLE)}"
         )
-    run = Run(
-        row["script"], options_from_row(row), journal, models, run_id=row["id"], mode="resume"
-    )
+    options = options_from_row(row)
+    if budget_tokens is not None or budget_usd is not None:
+        options = replace(
+            options,
+            budget_tokens=budget_tokens or options.budget_tokens,
+            budget_usd=budget_usd or options.budget_usd,
+        )
+        journal.update_settings(
+            row["id"], budget_tokens=options.budget_tokens, budget_usd=options.budget_usd
+        )
+    run = Run(row["script"], options, journal, models, run_id=row["id"], mode="resume")
     changed = run.workspace.changed_since(journal.file_states(row["id"]))
     if changed:
         shown = ", ".join(changed[:5]) + (

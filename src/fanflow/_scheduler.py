@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 
 from ._agents import AGENT_TOOLS, AgentDefinition, AgentJob, AgentRegistry, AgentTools, run_agent
+from ._budget import Budget, BudgetExceeded
 from ._commands import Commands
 from ._errors import AgentCapError, ConfigError, FanflowError
 from ._journal import Journal
@@ -96,12 +97,15 @@ class Scheduler:
         task_group: asyncio.TaskGroup,
         permissions: Permissions,
         replay: Replay | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.run_id, self.journal, self.limits, self.settings = run_id, journal, limits, settings
         self.workspace, self.registry, self.commands = workspace, registry, commands
         self.models, self._tg = models, task_group
         self.permissions = permissions
         self.replay = replay or Replay()
+        self.budget = budget or Budget()
+        self.budget_hit: BudgetExceeded | None = None
         self._slots = asyncio.Semaphore(limits.concurrency)
         self._spawns: dict[int, Spawn] = {}
         self._phase_seq: dict[str, int] = {}
@@ -293,11 +297,18 @@ class Scheduler:
         async with self._slots:
             if self.fatal is not None:
                 return self._finish(spawn, error=f"not run: {self.fatal}")
+            if self.budget_hit is not None:
+                return self._finish(spawn, error=f"not run: {self.budget_hit}", status="not_run")
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             self.journal.start_agent(self.run_id, spawn.id)
             try:
                 outcome = await run_agent(self._job(spawn), lambda u: self._usage(spawn, u))
+            except BudgetExceeded as exc:
+                if self.budget_hit is None:
+                    self.budget_hit = exc
+                    self.journal.event(self.run_id, "budget", str(exc), phase=spawn.phase)
+                return self._finish(spawn, error=f"stopped: {exc}", status="not_run")
             except FatalModelError as exc:
                 if self.fatal is None:  # no other agent can get past this: stop spending
                     self.fatal = exc
@@ -330,10 +341,12 @@ class Scheduler:
             schema=spawn.schema,
             context=spawn.context,
             max_turns=self.limits.max_turns,
+            before_request=self.budget.check_before_request,
         )
 
     def _usage(self, spawn: Spawn, usage: Usage) -> None:
         cost = self.models.get(spawn.model_name).price(usage)
+        self.budget.add(usage, cost)
         self.journal.add_usage(self.run_id, spawn.id, spawn.phase, spawn.model_name, usage, cost)
 
     def _finish(
@@ -344,6 +357,7 @@ class Scheduler:
         error: str | None = None,
         turns: int = 0,
         attempts: int = 1,
+        status: str = "failed",
     ) -> dict[str, Any]:
         if error is None:
             self.journal.finish_agent(
@@ -352,12 +366,13 @@ class Scheduler:
             return {"ok": True, "value": value}
         who = f"agent {spawn.id} ({spawn.definition.name}"
         who += f", {spawn.label})" if spawn.label else ")"
-        message = f"{who} failed: {error}"
+        message = f"{who} failed: {error}" if status == "failed" else f"{who} {error}"
         self.failure_messages.add(message)
-        self.journal.finish_agent(self.run_id, spawn.id, "failed", error=error, turns=turns)
-        self.journal.event(
-            self.run_id, "agent_failed", message, agent_id=spawn.id, phase=spawn.phase
-        )
+        self.journal.finish_agent(self.run_id, spawn.id, status, error=error, turns=turns)
+        if status == "failed":
+            self.journal.event(
+                self.run_id, "agent_failed", message, agent_id=spawn.id, phase=spawn.phase
+            )
         return {"ok": False, "error": message}
 
     def unit_failed(self, index: object, kind: object, message: object) -> None:

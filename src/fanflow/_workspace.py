@@ -37,7 +37,11 @@ class Workspace:
     """File access confined to `root`. Keeps a content hash of every file read."""
 
     def __init__(
-        self, root: str | os.PathLike[str], on_state: Callable[[str, str], None] | None = None
+        self,
+        root: str | os.PathLike[str],
+        on_state: Callable[[str, str], None] | None = None,
+        *,
+        dry: bool = False,
     ) -> None:
         path = Path(root).expanduser()
         if not path.exists():
@@ -49,6 +53,8 @@ class Workspace:
         self.root = path.resolve()
         self.read_hashes: dict[str, str] = {}
         self.on_state = on_state
+        self.dry = dry
+        """Estimating: changes are checked but not made."""
         """Told (path, sha256) of every file read or changed, for resume's workspace check."""
 
     def resolve(self, rel: str, *, for_write: bool = False) -> Path:
@@ -133,6 +139,8 @@ class Workspace:
         if not isinstance(text, str):
             raise ToolError("write() takes text; convert with json.dumps() first", "TypeError")
         path = self.resolve(rel, for_write=True)
+        if self.dry:
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
@@ -144,6 +152,8 @@ class Workspace:
     def git_restore(self, rel: str) -> None:
         """Put a file back to its committed state (`git checkout -- PATH`)."""
         path = self.resolve(rel, for_write=True)
+        if self.dry:
+            return
         result = subprocess.run(
             ["git", "checkout", "--", self.relative(path)],
             cwd=self.root,

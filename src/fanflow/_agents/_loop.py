@@ -39,6 +39,8 @@ class AgentJob:
     context: list[Message] = field(default_factory=list)
     """Blocks after the prompt (the fan-in data of `synthesize`)."""
     max_turns: int = 24
+    before_request: Callable[[], None] = lambda: None
+    """Called before every model request; raises to stop (the run's budget check)."""
 
 
 @dataclass
@@ -57,6 +59,7 @@ async def run_agent(job: AgentJob, on_usage: Callable[[Usage], None]) -> AgentOu
     repaired = False
     calls = 0
     for turn in range(1, job.max_turns + 1):
+        job.before_request()
         reply = await job.model.request(
             ModelRequest(
                 system=job.definition.system_prompt,
@@ -65,6 +68,7 @@ async def run_agent(job: AgentJob, on_usage: Callable[[Usage], None]) -> AgentOu
                 max_tokens=job.max_tokens,
                 effort=job.effort,
                 agent_type=job.definition.name,
+                schema=job.schema,
             )
         )
         on_usage(reply.usage)

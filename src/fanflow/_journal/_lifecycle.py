@@ -77,6 +77,13 @@ class LifecycleRecords:
             (os.getpid(), now, run_id),
         )
 
+    def update_settings(self, run_id: str, **changes: Any) -> None:
+        row = self.db.execute("SELECT settings_json FROM runs WHERE id=?", (run_id,)).fetchone()
+        settings = {**json.loads(row[0] or "{}"), **changes}
+        self.db.execute(
+            "UPDATE runs SET settings_json=? WHERE id=?", (json.dumps(settings), run_id)
+        )
+
     def reopen_agent(self, run_id: str, agent_id: int) -> None:
         self.db.execute(
             "UPDATE agents SET status='pending', error=NULL, ended_at=NULL WHERE run_id=? AND id=?",

@@ -79,6 +79,8 @@ class ModelRequest:
     max_tokens: int
     effort: str | None = None
     agent_type: str = "general"
+    schema: dict[str, Any] | None = None
+    """The JSON Schema the answer will be validated against, if any."""
 
 
 @dataclass

@@ -91,7 +91,7 @@ class SimModel(Model):
 
     def _usage(self, req: ModelRequest, output: str) -> Usage:
         prefix = req.system + json.dumps([t.input_schema for t in req.tools])
-        body = "".join(m.text + "".join(r.content for r in m.tool_results) for m in req.messages)
+        body = conversation_text(req.messages)
         prefix_tokens, key = estimate_tokens(prefix), hash(prefix)
         usage = Usage(input_tokens=estimate_tokens(body), output_tokens=estimate_tokens(output))
         if key in self._cached_prefixes:
@@ -100,6 +100,16 @@ class SimModel(Model):
             self._cached_prefixes.add(key)
             usage.cache_creation_input_tokens = prefix_tokens
         return usage
+
+
+def conversation_text(messages: list[Message]) -> str:
+    """Everything a provider bills as input: texts, tool calls and tool results."""
+    return "".join(
+        m.text
+        + "".join(json.dumps(c.input) for c in m.tool_calls)
+        + "".join(r.content for r in m.tool_results)
+        for m in messages
+    )
 
 
 def _first_user_text(messages: list[Message]) -> str:
