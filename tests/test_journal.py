@@ -80,6 +80,7 @@ PINNED_COLUMNS = {
         "at",
     ],
     "file_state": ["run_id", "path", "sha256"],
+    "approvals": ["workspace", "script_hash", "approved_at"],
 }
 
 

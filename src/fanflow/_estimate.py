@@ -117,11 +117,13 @@ class Spread:
     _STEP = 0.6180339887498949
 
     def __init__(self, list_items: float) -> None:
-        self.list_items, self._carry, self._x = list_items, 0.0, 0.5
+        self.list_items, self._carry = list_items, 0.0
+        self._x: dict[str, float] = {}
 
-    def fraction(self) -> float:
-        self._x = (self._x + self._STEP) % 1.0
-        return self._x
+    def fraction(self, key: str = "") -> float:
+        """The next point of `key`'s own sequence (one per field, so draws do not mix)."""
+        self._x[key] = (self._x.get(key, 0.5) + self._STEP) % 1.0
+        return self._x[key]
 
     def count(self) -> int:
         self._carry += self.list_items
@@ -129,8 +131,8 @@ class Spread:
         self._carry -= whole
         return whole
 
-    def choice(self, options: list[Any]) -> Any:
-        return options[int(self.fraction() * len(options)) % len(options)]
+    def choice(self, options: list[Any], key: str = "") -> Any:
+        return options[int(self.fraction(f"choice:{key}") * len(options)) % len(options)]
 
 
 def plausible(
@@ -149,7 +151,7 @@ def plausible(
     if not isinstance(schema, dict):
         return "x"
     if schema.get("enum"):
-        return rng.choice(schema["enum"])
+        return rng.choice(schema["enum"], name)
     if "const" in schema:
         return schema["const"]
     kind = schema.get("type", "object" if "properties" in schema else "string")
@@ -163,14 +165,14 @@ def plausible(
         return [plausible(schema.get("items", {}), rng, assume, files) for _ in range(count)]
     if kind in ("number", "integer"):
         low, high = schema.get("minimum", 0), schema.get("maximum", 1 if kind == "number" else 10)
-        value = low + (high - low) * rng.fraction()
+        value = low + (high - low) * rng.fraction(name)
         return round(value, 3) if kind == "number" else int(value)
     if kind == "boolean":
-        return rng.fraction() < 0.5
+        return rng.fraction(name) < 0.5
     if kind == "null":
         return None
     if files and ("file" in name or "path" in name):
-        return rng.choice(files)
+        return rng.choice(files, name)
     return " ".join(["word"] * assume.string_tokens)
 
 

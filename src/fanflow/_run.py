@@ -121,6 +121,8 @@ class Run:
             usd=options.budget_usd or config.budget_usd,
         )
         self.started = asyncio.Event()
+        self.lead_usage: list[tuple[str, Any, float | None]] = []
+        """(model, usage, cost) of the lead model's planning calls, journaled as phase plan."""
 
     async def estimate(
         self, sandbox: Sandbox, assumptions: Assumptions | None = None
@@ -171,7 +173,9 @@ class Run:
             if failure is None:
                 result = outcome.value
                 status = self._status(scheduler)
-            stop = scheduler.fatal or failure or scheduler.budget_hit
+            elif scheduler.budget_hit is not None and scheduler.fatal is None:
+                status = "budget_exceeded"  # the script died of the budget stop, not a bug
+            stop = scheduler.fatal or scheduler.budget_hit or failure
             error = str(stop) if stop else None
         except asyncio.CancelledError:
             status = "cancelled"
@@ -231,6 +235,21 @@ class Run:
         )
         self.mode = "prepared"
 
+    def journal_refused(self, reason: str) -> dict[str, Any]:
+        """Record that the run was refused before it started; its report.
+
+        A refused resume leaves the run as it was (still resumable) and says so.
+        """
+        if self.mode == "resume":
+            report = build_report(self.journal, self.run_id)
+            report["status"] = "refused"
+            report["errors"].append({"agent": None, "phase": None, "error": reason})
+            return report
+        if self.mode == "new":
+            self.journal_prepare()
+        self.journal.finish_run(self.run_id, "refused", error=reason)
+        return build_report(self.journal, self.run_id)
+
     def _journal_start(self) -> float:
         """Journal the start (or restart) of the run; the time the script's clock is frozen at."""
         opts = self.options
@@ -266,6 +285,11 @@ class Run:
             )
         else:
             self.journal.start_run(self.run_id)
+        if self.lead_usage:
+            self.journal.add_phase(self.run_id, -1, "plan")
+            for model, usage, cost in self.lead_usage:
+                self.journal.add_usage(self.run_id, None, "plan", model, usage, cost)
+                self.budget.add(usage, cost)
         self.started.set()
         return self.journal.get_run(self.run_id)["started_at"]
 

@@ -25,6 +25,9 @@ _CLAUDE_TOOL_NAMES = {
     "multiedit": "write",
 }
 
+PLANNER_OPENING = "You are fanflow's lead model."
+"""How the planner's system prompt starts (the fake API tells the planner apart by it)."""
+
 _JSON_RULE = (
     "Answer with one JSON value and nothing else unless the task asks for prose. "
     "Use your tools to look before you claim; never invent file contents."

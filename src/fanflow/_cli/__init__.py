@@ -12,6 +12,7 @@ from typer.exceptions import TyperException
 from .._errors import FanflowError
 from ._inspect import ls_command, show_command
 from ._lifecycle import cancel_command, resume_command, watch_command
+from ._plan_cmd import do_command, plan_command
 from ._run_cmd import run_command
 from ._worker import exec_command
 
@@ -24,6 +25,8 @@ app = typer.Typer(
     help="Run dynamic LLM workflows: a sandboxed script fans a job out to subagents.",
 )
 app.command("run")(run_command)
+app.command("plan")(plan_command)
+app.command("do")(do_command)
 app.command("ls")(ls_command)
 app.command("show")(show_command)
 app.command("watch")(watch_command)

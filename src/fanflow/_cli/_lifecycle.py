@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .._budget import parse_tokens, parse_usd
 from .._errors import ConfigError
 from .._journal import Journal, effective_status
 from .._journal._lifecycle import LIVE
@@ -70,12 +71,18 @@ def resume_command(
     as_json: AsJson = False,
     background: Annotated[bool, typer.Option("--background", help="Resume detached.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for approval.")] = False,
+    budget: Annotated[str | None, typer.Option(help="A new token budget, e.g. 2M.")] = None,
+    budget_usd: Annotated[
+        str | None, typer.Option("--budget-usd", help="A new dollar budget.")
+    ] = None,
 ) -> None:
     """Finish an interrupted, cancelled or failed run without re-paying finished agents."""
-    resumed = prepare_resume(Journal(), run)
+    resumed = prepare_resume(
+        Journal(), run, budget_tokens=parse_tokens(budget), budget_usd=parse_usd(budget_usd)
+    )
     if background:
-        asyncio.run(run_in_background(resumed, as_json, resume=True))
+        asyncio.run(run_in_background(resumed, as_json, resume=True, yes=True))
         return
-    report = asyncio.run(execute_in_foreground(resumed, as_json))
+    report = asyncio.run(execute_in_foreground(resumed, as_json, yes=True))
     print_report(report, as_json)
     raise typer.Exit(EXIT_CODES.get(report["status"], 1))

@@ -11,12 +11,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .._budget import parse_tokens, parse_usd
 from .._errors import ConfigError
 from .._journal import Journal
 from .._limits import Limits
 from .._run import Run, RunOptions, read_script
 from .._script import Sandbox
 from .._views import EXIT_CODES, live_progress, print_result, summary_line
+from ._approval import Refused, approve, refuse
 from ._worker import start_worker
 from ._workflows import locate_script
 
@@ -56,6 +58,13 @@ def run_command(
     background: Annotated[
         bool, typer.Option("--background", help="Run detached; watch with fanflow watch.")
     ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the estimate card; call no model.")
+    ] = False,
+    budget: Annotated[str | None, typer.Option(help="Token budget, e.g. 500k or 2M.")] = None,
+    budget_usd: Annotated[
+        str | None, typer.Option("--budget-usd", help="Dollar budget, e.g. 50.")
+    ] = None,
 ) -> None:
     """Run a workflow script in the sandbox and print its result."""
     path, name = locate_script(script, workspace)
@@ -69,6 +78,8 @@ def run_command(
         max_agents=_positive(max_agents, "--max-agents"),
         limits=Limits(),
         permission_mode=permission_mode,
+        budget_tokens=parse_tokens(budget),
+        budget_usd=parse_usd(budget_usd),
         script_path=str(path),
         workflow_name=name,
     )
@@ -76,17 +87,23 @@ def run_command(
     journal = Journal()
     run = Run(text, options, journal)
     if background:
-        asyncio.run(run_in_background(run, as_json))
+        asyncio.run(run_in_background(run, as_json, yes=yes))
         return
-    report = asyncio.run(execute_in_foreground(run, as_json))
+    report = asyncio.run(execute_in_foreground(run, as_json, yes=yes, dry_run=dry_run))
     print_report(report, as_json)
     raise typer.Exit(EXIT_CODES.get(report["status"], 1))
 
 
-async def execute_in_foreground(run: Run, as_json: bool) -> dict:
-    """Check, then execute with live progress on stderr (none with --json)."""
+async def execute_in_foreground(
+    run: Run, as_json: bool, *, yes: bool = False, dry_run: bool = False, planned: bool = False
+) -> dict:
+    """Check, estimate and approve, then execute with live progress on stderr."""
     async with Sandbox() as sandbox:
         await run.check(sandbox)
+        try:
+            await approve(run, sandbox, yes=yes, dry_run=dry_run, planned=planned, as_json=as_json)
+        except Refused as refusal:
+            refuse(run, str(refusal), as_json)
         if as_json:
             return await run.execute(sandbox)
         async with live_progress(
@@ -95,7 +112,9 @@ async def execute_in_foreground(run: Run, as_json: bool) -> dict:
             return await run.execute(sandbox)
 
 
-async def run_in_background(run: Run, as_json: bool, *, resume: bool = False) -> None:
+async def run_in_background(
+    run: Run, as_json: bool, *, resume: bool = False, yes: bool = False, planned: bool = False
+) -> None:
     """Check here (so a bad script still fails at once), then hand over to a detached worker."""
     if run.options.permission_mode == "prompt":
         raise ConfigError(
@@ -104,6 +123,10 @@ async def run_in_background(run: Run, as_json: bool, *, resume: bool = False) ->
         )
     async with Sandbox() as sandbox:
         await run.check(sandbox)
+        try:
+            await approve(run, sandbox, yes=yes, dry_run=False, planned=planned, as_json=as_json)
+        except Refused as refusal:
+            refuse(run, str(refusal), as_json)
     if not resume:
         run.journal_prepare()
     log = start_worker(run.run_id, resume=resume)

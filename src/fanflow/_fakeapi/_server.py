@@ -26,7 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .._agents._definitions import BUILTIN_AGENTS
+from .._agents._definitions import BUILTIN_AGENTS, PLANNER_OPENING
 from .._models import Model, ModelRequest, ModelResponse, SimModel, Usage, estimate_tokens
 from ._anthropic import AnthropicDialect
 from ._faults import (
@@ -99,6 +99,8 @@ class PrefixCache:
 
 def infer_agent_type(system: str) -> str:
     """The built-in agent whose system prompt is exactly `system`, else "general"."""
+    if system.startswith(PLANNER_OPENING):
+        return "planner"
     for name, definition in BUILTIN_AGENTS.items():
         if definition.system_prompt == system:
             return name

@@ -84,6 +84,21 @@ class LifecycleRecords:
             "UPDATE runs SET settings_json=? WHERE id=?", (json.dumps(settings), run_id)
         )
 
+    def approve_always(self, workspace: str, script_hash: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO approvals VALUES (?, ?, ?)",
+            (workspace, script_hash, time.time()),
+        )
+
+    def approved_always(self, workspace: str, script_hash: str) -> bool:
+        return (
+            self.db.execute(
+                "SELECT 1 FROM approvals WHERE workspace=? AND script_hash=?",
+                (workspace, script_hash),
+            ).fetchone()
+            is not None
+        )
+
     def reopen_agent(self, run_id: str, agent_id: int) -> None:
         self.db.execute(
             "UPDATE agents SET status='pending', error=NULL, ended_at=NULL WHERE run_id=? AND id=?",

@@ -129,9 +129,18 @@ def _m002_resume(db: sqlite3.Connection) -> None:
     )
 
 
+def _m003_approvals(db: sqlite3.Connection) -> None:
+    """Scripts approved with Always, per workspace and script hash."""
+    db.execute(
+        "CREATE TABLE approvals (workspace TEXT NOT NULL, script_hash TEXT NOT NULL,"
+        " approved_at REAL NOT NULL, PRIMARY KEY (workspace, script_hash))"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_resume", _m002_resume),
+    ("003_approvals", _m003_approvals),
 ]
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from ._base import Message, Model, ModelRequest, ModelResponse, ToolCall, Usage, estimate_tokens
 from ._sim_migrator import migrator_turn
+from ._sim_planner import plan_reply
 
 _MARKER = re.compile(r"fanflow-sim:\s*(finding|refute|related|cross)\s+(.*)$", re.MULTILINE)
 _PATH = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-]+\.[A-Za-z]{1,5})(?![\w/])")
@@ -67,6 +68,8 @@ class SimModel(Model):
             await asyncio.sleep(self.latency)
         prompt = _first_user_text(req.messages)
         tool_names = {t.name for t in req.tools}
+        if req.agent_type == "planner":
+            return self._reply(req, plan_reply(prompt), [])
         if req.agent_type == "migrator":
             text, calls = migrator_turn(prompt, req.messages, tool_names)
             return self._reply(req, text, calls)

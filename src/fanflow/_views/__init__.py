@@ -1,5 +1,6 @@
 """Views of runs: live progress, results, summaries. They only read the journal."""
 
+from ._card import render_card
 from ._progress import follow_run, live_progress, render_snapshot
 from ._result import EXIT_CODES, print_result, rows_table, summary_line
 from ._snapshot import RunSnapshot, take_snapshot
@@ -10,6 +11,7 @@ __all__ = [
     "follow_run",
     "live_progress",
     "print_result",
+    "render_card",
     "render_snapshot",
     "rows_table",
     "summary_line",

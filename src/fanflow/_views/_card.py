@@ -1,0 +1,66 @@
+"""The approval card: what a run will do and cost, before it spends anything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+
+def _money(value: float | None) -> str:
+    return "unknown (no price for this model)" if value is None else f"${value:,.4f}"
+
+
+def render_card(
+    estimate: dict[str, Any],
+    *,
+    title: str,
+    model: str,
+    agent_effort: str,
+    permission_mode: str,
+    concurrency: int,
+    budget_note: str | None,
+) -> Group:
+    """Phases with estimated agents, tokens and cost; settings; assumptions; the budget."""
+    table = Table(header_style="bold", title=None, pad_edge=False)
+    for column, justify in [
+        ("phase", "left"),
+        ("agents", "right"),
+        ("input tok", "right"),
+        ("output tok", "right"),
+        ("cost", "right"),
+    ]:
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for p in estimate["phases"]:
+        table.add_row(
+            p["name"],
+            str(p["agents"]),
+            f"{p['input_tokens']:,}",
+            f"{p['output_tokens']:,}",
+            "?" if p["cost_usd"] is None else f"${p['cost_usd']:,.4f}",
+        )
+    table.add_row(
+        Text("total", style="bold"),
+        str(estimate["agents"]),
+        f"{estimate['input_tokens']:,}",
+        f"{estimate['output_tokens']:,}",
+        _money(estimate["cost_usd"]),
+    )
+    parts: list[Any] = [
+        Text(title, style="bold"),
+        Text(
+            f"model {model} · subagent effort {agent_effort} · permission mode "
+            f"{permission_mode} · up to {concurrency} agents at once",
+            style="dim",
+        ),
+        table,
+        Text("Estimated without calling a model. Assumptions:", style="italic"),
+        *[Text(f"  - {line}", style="dim") for line in estimate["assumptions"]],
+    ]
+    if estimate.get("note"):
+        parts.append(Text(f"Note: {estimate['note']}", style="yellow"))
+    if budget_note:
+        parts.append(Text(budget_note, style="red" if "over" in budget_note else "green"))
+    return Group(*parts)

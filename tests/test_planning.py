@@ -1,0 +1,309 @@
+"""The lead model plans; estimates, the approval card and budgets guard the spend."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from helpers import EXAMPLE, REPO, run
+
+from fanflow import FunctionModel, Journal, ModelResponse, RunOptions, Usage
+from fanflow._budget import Budget, parse_tokens
+from fanflow._fakeapi import FakeAPI
+from fanflow._planner import EXAMPLE_AUDIT, EXAMPLE_MIGRATION, make_plan
+from fanflow._run import Run, prepare_resume
+from fanflow._script import Sandbox
+from fanflow._workspace import Workspace
+
+KEY = "sk-plan-test-key-0123456789"
+AUDIT_TASK = "audit examples/race_audit/sample for race conditions"
+
+
+def fanflow(*args: str, env: dict | None = None, cwd=REPO):
+    return subprocess.run(
+        [sys.executable, "-m", "fanflow", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.parametrize("text", ["2M", "500k", "120000", "1.5m"])
+def test_token_budgets_parse(text):
+    assert (
+        parse_tokens(text)
+        == {"2M": 2_000_000, "500k": 500_000, "120000": 120_000, "1.5m": 1_500_000}[text]
+    )
+
+
+async def test_planner_examples_pass_the_check():
+    async with Sandbox() as sandbox:
+        await sandbox.check(EXAMPLE_AUDIT, "audit.py")
+        await sandbox.check(EXAMPLE_MIGRATION, "migrate.py")
+
+
+async def scripted_planner(replies):
+    """A lead model over the fake API whose replies are scripted, one per request."""
+    queue = list(replies)
+
+    async def brain(req):
+        return ModelResponse(
+            text=queue.pop(0) if queue else replies[-1],
+            usage=Usage(input_tokens=100, output_tokens=50),
+        )
+
+    return brain
+
+
+async def test_type_error_then_fixed_script_yields_a_checked_script(monkeypatch):
+    broken = "```python\nfiles = await tools.glob('*.ts')\nr = await spawn('general', 42)\n```"
+    fixed = "```python\nfiles = await tools.glob('*.ts')\nr = await spawn('general', 'ok')\n```"
+    async with FakeAPI(api_key=KEY, brain=await scripted_planner([broken, fixed])) as api:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
+        from fanflow._models import resolve_model
+
+        lead = resolve_model("anthropic:claude-opus-4-8")
+        async with Sandbox() as sandbox:
+            plan = await make_plan("do it", lead, Workspace(REPO), sandbox)
+        await lead.aclose()
+        second = api.requests[1].body
+    assert plan.attempts == 2 and "spawn('general', 'ok')" in plan.script
+    feedback = second["messages"][-1]["content"]
+    feedback = feedback if isinstance(feedback, str) else feedback[0]["text"]
+    assert "does not check" in feedback and "Expected `str`" in feedback
+    assert second["output_config"] == {"effort": "xhigh"}
+
+
+async def test_a_lead_model_that_never_fixes_it_fails_clearly_after_3_attempts(tmp_path):
+    broken = "```python\nr = await spwan('general', 'x')\n```"
+    async with FakeAPI(api_key=KEY, brain=await scripted_planner([broken])) as api:
+        env = {
+            "ANTHROPIC_API_KEY": KEY,
+            "ANTHROPIC_BASE_URL": api.url,
+            "FANFLOW_HOME": str(tmp_path),
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "fanflow",
+            "plan",
+            "do it",
+            "--model",
+            "anthropic:claude-opus-4-8",
+            cwd=REPO,
+            env={**os.environ, **env},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await proc.communicate()
+        attempts = len(api.requests)
+    assert proc.returncode == 2
+    assert "wrote no script that checks in 3 attempts" in err.decode()
+    assert "`spwan` used when not defined" in err.decode()
+    assert attempts == 3 and "Traceback" not in err.decode()
+
+
+async def test_do_plans_runs_and_reports_on_anthropic_against_the_fake_api(tmp_path):
+    async with FakeAPI(api_key=KEY) as api:
+        env = {
+            "ANTHROPIC_API_KEY": KEY,
+            "ANTHROPIC_BASE_URL": api.url,
+            "FANFLOW_HOME": str(tmp_path),
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "fanflow",
+            "do",
+            AUDIT_TASK,
+            "--model",
+            "anthropic:claude-opus-4-8",
+            "--yes",
+            "--json",
+            cwd=REPO,
+            env={**os.environ, **env},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    report = json.loads(out)
+    assert report["status"] == "succeeded"
+    assert report["result"].startswith("# Report: 5 confirmed finding(s), 3 refuted")
+    assert report["phases"][0]["name"] == "plan"  # the lead model's spend is in the report
+    shown = fanflow("show", report["run_id"], "--script", env={"FANFLOW_HOME": str(tmp_path)})
+    assert shown.stdout.startswith('meta = {"name": "audit"')
+
+
+def test_a_task_that_does_not_split_is_answered_directly(tmp_path):
+    proc = fanflow(
+        "do", "write a haiku about queues", "--json", "--yes", env={"FANFLOW_HOME": str(tmp_path)}
+    )
+    assert proc.returncode == 0
+    report = json.loads(proc.stdout)
+    assert report["agents"]["spawned"] == 0 and "best done directly" in report["result"]
+
+
+def test_planned_run_without_yes_and_no_terminal_is_refused(tmp_path):
+    proc = fanflow("do", AUDIT_TASK, "--json", env={"FANFLOW_HOME": str(tmp_path)})
+    assert proc.returncode == 3
+    report = json.loads(proc.stdout)
+    assert report["status"] == "refused" and report["agents"]["spawned"] == 0
+    assert "pass --yes" in proc.stderr + json.dumps(report)
+
+
+async def test_estimate_over_budget_refuses_with_zero_subagent_calls(tmp_path):
+    async with FakeAPI(api_key=KEY) as api:
+        env = {
+            "ANTHROPIC_API_KEY": KEY,
+            "ANTHROPIC_BASE_URL": api.url,
+            "FANFLOW_HOME": str(tmp_path),
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "fanflow",
+            "run",
+            str(EXAMPLE),
+            "--model",
+            "anthropic:claude-opus-4-8",
+            "--budget",
+            "10k",
+            "--json",
+            cwd=REPO,
+            env={**os.environ, **env},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+        calls = len(api.requests)
+    assert proc.returncode == 3
+    report = json.loads(out)
+    assert report["status"] == "refused"
+    assert "over the budget of 10,000 by" in report["errors"][-1]["error"]
+    assert "over the budget" in err.decode()  # the card shows by how much
+    assert calls == 0
+
+
+def test_dry_run_prints_the_card_and_calls_no_model(tmp_path):
+    proc = fanflow("run", str(EXAMPLE), "--dry-run", env={"FANFLOW_HOME": str(tmp_path)})
+    assert proc.returncode == 0
+    for needle in ("audit", "review", "report", "total", "Assumptions", "no prompt-cache"):
+        assert needle in proc.stdout
+    estimate = json.loads(
+        fanflow(
+            "run", str(EXAMPLE), "--dry-run", "--json", env={"FANFLOW_HOME": str(tmp_path)}
+        ).stdout
+    )
+    assert [p["name"] for p in estimate["phases"]] == ["audit", "review", "report"]
+    assert estimate["complete"] and estimate["assumptions"]
+    assert "no runs yet" in fanflow("ls", env={"FANFLOW_HOME": str(tmp_path)}).stdout
+
+
+async def test_budget_stops_spawning_mid_run_and_resume_with_more_finishes():
+    async def model(req):
+        await asyncio.sleep(0)
+        return ModelResponse(text='{"ok": 1}', usage=Usage(input_tokens=80, output_tokens=20))
+
+    journal = Journal()
+    fake = {"fake": FunctionModel(model, name="fake")}
+    script = "await gather([spawn('general', f'u{i}', tools=[]) for i in range(50)])"
+    report = await run(
+        script, model=fake["fake"], journal=journal, budget_tokens=1000, concurrency=4
+    )
+    assert report["status"] == "budget_exceeded"
+    spent = sum(report["usage"][k] for k in ("input_tokens", "output_tokens"))
+    assert 1000 <= spent <= 1000 + 4 * 100  # never more than the calls already in flight
+    assert any("token budget of 1,000 reached" in e["error"] for e in report["errors"])
+    resumed = prepare_resume(journal, report["run_id"], fake, budget_tokens=100_000)
+    async with Sandbox() as sandbox:
+        final = await resumed.execute(sandbox)
+    assert final["status"] == "succeeded"
+    assert final["agents"] == {"spawned": 50, "succeeded": 50, "failed": 0}
+    assert sum(final["usage"][k] for k in ("input_tokens", "output_tokens")) == 50 * 100
+
+
+def test_budget_reached_exits_3_from_the_cli(tmp_path):
+    proc = fanflow(
+        "run", str(EXAMPLE), "--budget", "30k", "--json", env={"FANFLOW_HOME": str(tmp_path)}
+    )
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 3 and report["status"] == "budget_exceeded", report["errors"]
+
+
+@pytest.mark.parametrize("answer,status", [("d\n", "refused"), ("o\n", "succeeded")])
+def test_approval_card_once_and_deny(tmp_path, monkeypatch, answer, status, capsys):
+    from fanflow._cli import _approval
+
+    monkeypatch.setattr(_approval, "interactive", lambda: True)
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(answer))
+    from fanflow._cli import invoke
+
+    code = invoke(["run", str(EXAMPLE), "--json"])
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["status"] == status and code == (3 if status == "refused" else 0)
+
+
+def test_always_is_remembered_per_workspace_and_script(tmp_path, monkeypatch, capsys):
+    from fanflow._cli import _approval, invoke
+
+    monkeypatch.setattr(_approval, "interactive", lambda: True)
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("a\n"))
+    assert invoke(["run", str(EXAMPLE), "--json"]) == 0
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(""))  # an empty answer is deny
+    assert invoke(["run", str(EXAMPLE), "--json"]) == 0  # not asked again
+    other = tmp_path / "other.py"
+    shutil.copy(EXAMPLE, other)
+    other.write_text(EXAMPLE.read_text() + "\n# changed\n")
+    assert invoke(["run", str(other), "--json"]) == 3  # a different script is asked again
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("example", ["race_audit", "express_to_hono"])
+async def test_estimate_is_within_30_percent_of_actual_tokens_on_sim(example, tmp_path):
+    if example == "race_audit":
+        script, workspace = EXAMPLE.read_text(), str(REPO)
+    else:
+        workspace = str(tmp_path / "repo")
+        shutil.copytree(REPO / "examples" / "express_to_hono" / "sample", workspace)
+        for cmd in (
+            ["init", "-q"],
+            ["add", "-A"],
+            ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"],
+        ):
+            subprocess.run(["git", *cmd], cwd=workspace, check=True)  # noqa: ASYNC221
+        script = (REPO / "examples" / "express_to_hono" / "migrate.py").read_text()
+    run_ = Run(script, RunOptions(workspace=workspace), Journal())
+    async with Sandbox() as sandbox:
+        await run_.check(sandbox)
+        estimate = await run_.estimate(sandbox)
+        actual = await run_.execute(sandbox)
+    estimated = estimate["input_tokens"] + estimate["output_tokens"]
+    real = sum(
+        actual["usage"][k]
+        for k in (
+            "input_tokens",
+            "output_tokens",
+            "cache_read_input_tokens",
+            "cache_creation_input_tokens",
+        )
+    )
+    assert actual["status"] == "succeeded"
+    assert abs(estimated - real) / real <= 0.30, (estimated, real)
+
+
+def test_budget_over_by_messages():
+    budget = Budget(tokens=1000, usd=1.0)
+    assert "by 500" in budget.over_by(1500, 0.5)
+    assert "by $1.00" in budget.over_by(500, 2.0)
+    assert "no dollar figure" in budget.over_by(500, None)
+    assert budget.over_by(500, 0.5) is None
