@@ -150,10 +150,13 @@ def test_ctrl_c_cancels_the_run_and_exits_130(tmp_path):
     deadline = time.time() + 30
     while time.time() < deadline:
         if db.exists():
-            with sqlite3.connect(db) as conn:
-                running = conn.execute(
-                    "SELECT COUNT(*) FROM agents WHERE status='running'"
-                ).fetchone()[0]
+            try:
+                with sqlite3.connect(db) as conn:
+                    running = conn.execute(
+                        "SELECT COUNT(*) FROM agents WHERE status='running'"
+                    ).fetchone()[0]
+            except sqlite3.OperationalError:  # the run is still creating the journal
+                running = 0
             if running == 16:
                 break
         time.sleep(0.05)

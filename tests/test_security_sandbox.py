@@ -140,8 +140,12 @@ CASES = [
     case("ctypes", "import ctypes\nctypes.CDLL(None)", Check("`ctypes`")),
     case("importlib", "import importlib\nimportlib.import_module('os')", Check("`importlib`")),
     case("builtins.open", "import builtins\nbuiltins.open('/etc/passwd')", Check("`open`")),
-    case("pathlib.read", "import pathlib\npathlib.Path('/etc/passwd').read_text()", Fails("Permis")),
-    case("pathlib.write", "import pathlib\npathlib.Path('CANARY').write_text('x')", Fails("Permis")),
+    case(
+        "pathlib.read", "import pathlib\npathlib.Path('/etc/passwd').read_text()", Fails("Permis")
+    ),
+    case(
+        "pathlib.write", "import pathlib\npathlib.Path('CANARY').write_text('x')", Fails("Permis")
+    ),
     case("pathlib.unlink", "import pathlib\npathlib.Path('VICTIM').unlink()", Fails("Permis")),
     case("pathlib.mkdir", "import pathlib\npathlib.Path('CANARY').mkdir()", Fails("Permis")),
     case("pathlib.relative", "import pathlib\npathlib.Path('a.txt').read_text()", Fails("Permis")),
@@ -258,7 +262,9 @@ CASES = [
     case("huge list", "x = [0] * (10 ** 9)\nlen(x)", Fails("memory limit")),
     case("huge str", "x = 'a' * (10 ** 10)\nlen(x)", Fails("memory limit")),
     case("huge bytes", "x = bytes(10 ** 9)\nlen(x)", Fails("memory limit")),
-    case("growing dict", "d = {}\nfor i in range(10 ** 8):\n    d[i] = str(i) * 10", Fails("limit")),
+    case(
+        "growing dict", "d = {}\nfor i in range(10 ** 8):\n    d[i] = str(i) * 10", Fails("limit")
+    ),
     case("huge int", "x = 10 ** (10 ** 8)\n1", Fails("sandbox worker")),
     case("recursion", "def f(n):\n    return f(n + 1)\nf(0)", Fails("recursion limit")),
     case(
@@ -412,7 +418,9 @@ CASES = [
     ),
     case("time.sleep", "import time\ntime.sleep(3600)\n1", Contained(_no_real_sleep)),
     case(
-        "asyncio.sleep", "import asyncio\nawait asyncio.sleep(10 ** 6)\n1", Contained(_no_real_sleep)
+        "asyncio.sleep",
+        "import asyncio\nawait asyncio.sleep(10 ** 6)\n1",
+        Contained(_no_real_sleep),
     ),
     case(
         "random.seed",

@@ -54,10 +54,13 @@ class LifecycleRecords:
 
     db: Any
 
+    def commit(self) -> None: ...
+
     def heartbeat(self, run_id: str) -> None:
         self.db.execute(
             "UPDATE runs SET heartbeat_at=?, pid=? WHERE id=?", (time.time(), os.getpid(), run_id)
         )
+        self.commit()  # at least once a second, whatever is batched goes out
 
     def request_cancel(self, run_id: str) -> None:
         self.db.execute("UPDATE runs SET cancel_requested_at=? WHERE id=?", (time.time(), run_id))
@@ -76,6 +79,7 @@ class LifecycleRecords:
             " cancel_requested_at=NULL, pid=?, heartbeat_at=? WHERE id=?",
             (os.getpid(), now, run_id),
         )
+        self.commit()
 
     def update_settings(self, run_id: str, **changes: Any) -> None:
         row = self.db.execute("SELECT settings_json FROM runs WHERE id=?", (run_id,)).fetchone()
