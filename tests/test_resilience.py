@@ -177,3 +177,50 @@ async def test_cli_runs_the_example_on_anthropic_against_the_fake_api(tmp_path):
     assert report["usage"]["cost_usd"] is None  # no published price for this model
     assert key not in out.decode() + err.decode()
     assert key.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("fanflow.db*"))
+
+
+async def refusals(adaptive: bool) -> tuple[int, dict, list]:
+    from fanflow import Journal, Limits
+
+    journal = Journal()
+    async with FakeAPI(
+        api_key="k" * 12, faults=Faults(max_in_flight=4, retry_after=0.02, latency=0.03)
+    ) as api:
+        os.environ.update(ANTHROPIC_API_KEY="k" * 12, ANTHROPIC_BASE_URL=api.url)
+        try:
+            from helpers import run
+
+            report = await run(
+                "await gather([spawn('general', f'u{i}', tools=[]) for i in range(60)])",
+                model_name="anthropic:claude-sonnet-4-6",
+                limits=Limits(adaptive=adaptive),
+                journal=journal,
+            )
+        finally:
+            del os.environ["ANTHROPIC_API_KEY"], os.environ["ANTHROPIC_BASE_URL"]
+        events = journal.events_of_kind(report["run_id"], "concurrency")
+        return api.count(status=429), report, events
+
+
+async def test_adaptive_concurrency_backs_off_to_what_the_provider_takes():
+    fixed_429s, fixed, _ = await refusals(adaptive=False)
+    adaptive_429s, adaptive, events = await refusals(adaptive=True)
+    assert fixed["status"] == adaptive["status"] == "succeeded"
+    assert adaptive["agents"]["succeeded"] == 60
+    assert adaptive_429s < 0.8 * fixed_429s, (adaptive_429s, fixed_429s)
+    assert any("in-flight limit 8 (Anthropic API 429" in e["message"] for e in events)
+
+
+def test_adaptive_limit_halves_on_pressure_and_creeps_back():
+    from fanflow._models._resilience import AdaptiveLimit
+
+    changes = []
+    limit = AdaptiveLimit(16, lambda n, why: changes.append(n))
+    limit._decrease("429", window=0)
+    limit._decrease("429", window=0)  # sent under the old limit: counted once
+    assert limit.current == 8
+    limit._decrease("429", window=1)
+    assert limit.current == 4
+    for _ in range(40):
+        limit._increase()
+    assert 4 < limit.current <= 16 and changes[:2] == [8, 4]

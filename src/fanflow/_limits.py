@@ -20,6 +20,10 @@ class Limits:
     max_agents: int = DEFAULT_MAX_AGENTS
     """Subagents one workflow may spawn; the next spawn fails the run before any request."""
 
+    adaptive: bool = True
+    """Lower the requests in flight when a provider pushes back (429/529), raise them as it
+    clears; never above `concurrency`."""
+
     max_turns: int = 24
     """Model calls one subagent may make before it fails with a turn-limit error."""
 

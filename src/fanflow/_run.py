@@ -28,7 +28,7 @@ from ._estimate import Assumptions, EstimatingModels, summarize
 from ._journal import Journal, effective_status
 from ._limits import Limits
 from ._liveness import alive, options_record
-from ._models import Model
+from ._models import AdaptiveLimit, Model
 from ._permissions import Asker, Permissions
 from ._replay import Replay
 from ._report import build_report
@@ -109,7 +109,7 @@ class Run:
             declared_commands=frozenset(self.commands.declared),
             on_block=lambda message: self.journal.event(self.run_id, "blocked", message),
         )
-        self.models: Any = ModelCache(models, prices=config.prices)
+        self.models: Any = ModelCache(models, prices=config.prices, limiter=self._limiter)
         for name in {options.model, options.agent_model} - {None}:
             self.models.get(name)  # type: ignore[arg-type]  # unknown model: ConfigError now
         if estimating is not None:
@@ -123,6 +123,18 @@ class Run:
         self.started = asyncio.Event()
         self.lead_usage: list[tuple[str, Any, float | None]] = []
         """(model, usage, cost) of the lead model's planning calls, journaled as phase plan."""
+
+    def _limiter(self, provider: str) -> AdaptiveLimit | None:
+        """The run's adaptive in-flight limit for one provider (None: adaptation off)."""
+        if not self.limits.adaptive:
+            return None
+
+        def changed(limit: int, why: str) -> None:
+            self.journal.event(
+                self.run_id, "concurrency", f"{provider}: in-flight limit {limit} ({why})"
+            )
+
+        return AdaptiveLimit(self.limits.concurrency, changed)
 
     async def estimate(
         self, sandbox: Sandbox, assumptions: Assumptions | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,16 @@ from ._commands import Commands
 from ._errors import AgentCapError, ConfigError, FanflowError
 from ._journal import Journal
 from ._limits import Limits
-from ._models import FatalModelError, Message, Model, Price, SharedBackoff, Usage, resolve_model
+from ._models import (
+    AdaptiveLimit,
+    FatalModelError,
+    Message,
+    Model,
+    Price,
+    SharedBackoff,
+    Usage,
+    resolve_model,
+)
 from ._permissions import Permissions
 from ._replay import Replay, identity_of
 from ._workspace import Workspace
@@ -64,15 +74,28 @@ class ModelCache:
     """One model object per model name for the whole run (clients are reused)."""
 
     def __init__(
-        self, preset: dict[str, Model] | None = None, prices: dict[str, Price] | None = None
+        self,
+        preset: dict[str, Model] | None = None,
+        prices: dict[str, Price] | None = None,
+        limiter: Callable[[str], AdaptiveLimit | None] | None = None,
     ) -> None:
         self._models: dict[str, Model] = dict(preset or {})
         self._prices = prices
         self._backoffs: dict[str, SharedBackoff] = {}
+        self._limiter = limiter
+        self.limiters: dict[str, AdaptiveLimit] = {}
+        """One adaptive in-flight limit per provider, shared by every agent of the run."""
 
     def get(self, name: str) -> Model:
         if name not in self._models:
-            self._models[name] = resolve_model(name, prices=self._prices, backoffs=self._backoffs)
+            provider = "anthropic" if name.startswith("claude-") else name.partition(":")[0]
+            if self._limiter is not None and provider not in self.limiters:
+                limit = self._limiter(provider)
+                if limit is not None:
+                    self.limiters[provider] = limit
+            self._models[name] = resolve_model(
+                name, prices=self._prices, backoffs=self._backoffs, limiters=self.limiters
+            )
         return self._models[name]
 
     async def aclose(self) -> None:

@@ -20,10 +20,11 @@ from ._base import (
 from ._function import FunctionModel
 from ._openai import OpenAIModel
 from ._pricing import Price
-from ._resilience import FatalModelError, RetryableModelError, SharedBackoff
+from ._resilience import AdaptiveLimit, FatalModelError, RetryableModelError, SharedBackoff
 from ._sim import SimModel
 
 __all__ = [
+    "AdaptiveLimit",
     "AnthropicModel",
     "FatalModelError",
     "FunctionModel",
@@ -50,6 +51,7 @@ def resolve_model(
     *,
     prices: dict[str, Price] | None = None,
     backoffs: dict[str, SharedBackoff] | None = None,
+    limiters: dict[str, AdaptiveLimit] | None = None,
 ) -> Model:
     """Build the model named by `spec` (`sim`, `anthropic:NAME`, `openai:NAME`, `claude-…`).
 
@@ -68,7 +70,8 @@ def resolve_model(
             f"unknown model {spec!r}; use sim, anthropic:MODEL, openai:MODEL or a claude-… name"
         )
     backoff = (backoffs or {}).setdefault(provider, SharedBackoff())
-    return providers[provider](name.strip(), prices=prices, backoff=backoff)
+    limiter = (limiters or {}).get(provider)
+    return providers[provider](name.strip(), prices=prices, backoff=backoff, limiter=limiter)
 
 
 def _sim_latency() -> float:

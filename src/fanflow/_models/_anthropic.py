@@ -17,7 +17,7 @@ from typing import Any
 from ._base import Message, ModelRequest, ModelResponse, ToolCall, Usage
 from ._pricing import Price
 from ._provider import ProviderModel
-from ._resilience import SharedBackoff, classify, window_reset
+from ._resilience import AdaptiveLimit, SharedBackoff, classify, window_reset
 
 KEY_VAR = "ANTHROPIC_API_KEY"
 STREAM_ABOVE_MAX_TOKENS = 16_000
@@ -46,10 +46,11 @@ class AnthropicModel(ProviderModel):
         timeout: float = 600.0,
         prices: dict[str, Price] | None = None,
         backoff: SharedBackoff | None = None,
+        limiter: AdaptiveLimit | None = None,
     ) -> None:
         import anthropic
 
-        super().__init__(name, prices=prices, backoff=backoff)
+        super().__init__(name, prices=prices, backoff=backoff, limiter=limiter)
         self.supports_mid_system = takes_mid_system(name)
         self._sdk = anthropic
         self._client = anthropic.AsyncAnthropic(

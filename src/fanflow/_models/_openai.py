@@ -16,7 +16,7 @@ from typing import Any
 from ._base import Message, ModelRequest, ModelResponse, ToolCall, Usage
 from ._pricing import Price
 from ._provider import ProviderModel
-from ._resilience import SharedBackoff, classify, window_reset
+from ._resilience import AdaptiveLimit, SharedBackoff, classify, window_reset
 
 KEY_VAR = "OPENAI_API_KEY"
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
@@ -41,10 +41,11 @@ class OpenAIModel(ProviderModel):
         timeout: float = 600.0,
         prices: dict[str, Price] | None = None,
         backoff: SharedBackoff | None = None,
+        limiter: AdaptiveLimit | None = None,
     ) -> None:
         import openai
 
-        super().__init__(name, prices=prices, backoff=backoff)
+        super().__init__(name, prices=prices, backoff=backoff, limiter=limiter)
         self._sdk = openai
         self._client = openai.AsyncOpenAI(
             api_key=self.api_key(),

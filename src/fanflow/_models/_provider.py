@@ -9,7 +9,7 @@ from typing import Any
 from .._errors import ConfigError
 from ._base import Model, ModelRequest, ModelResponse, Usage
 from ._pricing import Price, price_for
-from ._resilience import SharedBackoff, with_retries
+from ._resilience import AdaptiveLimit, SharedBackoff, with_retries
 
 
 class ProviderModel(Model):
@@ -25,8 +25,10 @@ class ProviderModel(Model):
         *,
         prices: dict[str, Price] | None = None,
         backoff: SharedBackoff | None = None,
+        limiter: AdaptiveLimit | None = None,
     ) -> None:
         self.model = name
+        self._limiter = limiter
         self.name = f"{self.provider}:{name}"
         self._price = price_for(self.name, prices)
         self._backoff = backoff or SharedBackoff()
@@ -55,7 +57,7 @@ class ProviderModel(Model):
             nonlocal retries
             retries += 1
 
-        reply = await with_retries(lambda: self._call(req), self._backoff, count)
+        reply = await with_retries(lambda: self._call(req), self._backoff, count, self._limiter)
         reply.retries = retries
         return reply
 

@@ -17,11 +17,12 @@ to that provider wait, instead of 16 agents stampeding into the same 429.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
@@ -37,11 +38,18 @@ MAX_DELAY_S = 30.0
 
 
 class RetryableModelError(ModelError):
-    """A failure worth retrying; `retry_after` is the server's own advice, if any."""
+    """A failure worth retrying; `retry_after` is the server's own advice, if any.
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    `pressure` marks the provider pushing back (429, 529), which lowers the
+    run's in-flight limit, unlike a dropped connection or a 500.
+    """
+
+    def __init__(
+        self, message: str, retry_after: float | None = None, pressure: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.pressure = pressure
 
 
 class FatalModelError(ModelError):
@@ -75,6 +83,7 @@ async def with_retries(
     call: Callable[[], Awaitable[T]],
     backoff: SharedBackoff,
     on_retry: Callable[[], None] | None = None,
+    limiter: AdaptiveLimit | None = None,
 ) -> T:
     """Run `call` until it succeeds, is not retryable, or `MAX_ATTEMPTS` are spent."""
 
@@ -95,7 +104,10 @@ async def with_retries(
     async for attempt in retrying:
         with attempt:
             await backoff.wait()
-            return await call()
+            if limiter is None:
+                return await call()
+            async with limiter.slot():
+                return await call()
     raise AssertionError("unreachable: tenacity reraises the last error")
 
 
@@ -108,7 +120,11 @@ def classify(exc: Exception, *, provider: str, model: str, key_var: str) -> Mode
     message = redact(_api_message(exc)) or f"HTTP {status}"
     headers = getattr(getattr(exc, "response", None), "headers", {}) or {}
     if status in (408, 409, 429) or status >= 500:
-        return RetryableModelError(f"{provider} API {status}: {message}", retry_after(headers))
+        return RetryableModelError(
+            f"{provider} API {status}: {message}",
+            retry_after(headers),
+            pressure=status in (429, 529),
+        )
     if status in (401, 403):
         return FatalModelError(
             f"{provider} refused the API key ({status}): {message}; check {key_var}"
@@ -169,3 +185,58 @@ def _duration(text: str | None) -> float | None:
     units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
     parts = _DURATION.findall(text)
     return sum(float(n) * units[u] for n, u in parts) if parts else None
+
+
+class AdaptiveLimit:
+    """How many requests a run keeps in flight to one provider, adapted to its pushback.
+
+    Additive increase, multiplicative decrease: each success raises the limit
+    by 1/limit (about one a round trip), a 429/529 halves it, once per window:
+    refusals of requests sent before the last decrease do not count again
+    (they were sent under the old limit). It never passes the run's
+    concurrency cap, which the user set.
+    """
+
+    def __init__(self, cap: int, on_change: Callable[[int, str], None] | None = None) -> None:
+        self.cap, self.limit, self.in_flight = cap, float(cap), 0
+        self._on_change = on_change
+        self._window = 0
+        self._changed = asyncio.Condition()
+
+    @property
+    def current(self) -> int:
+        return max(1, int(self.limit))
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.in_flight < self.current)
+            window = self._window
+            self.in_flight += 1
+        try:
+            yield
+        except RetryableModelError as exc:
+            if exc.pressure:
+                self._decrease(str(exc).split(":")[0], window)
+            raise
+        else:
+            self._increase()
+        finally:
+            async with self._changed:
+                self.in_flight -= 1
+                self._changed.notify_all()
+
+    def _increase(self) -> None:
+        before = self.current
+        self.limit = min(float(self.cap), self.limit + 1.0 / self.limit)
+        if self.current != before and self._on_change:
+            self._on_change(self.current, "the provider is answering again")
+
+    def _decrease(self, why: str, window: int) -> None:
+        if window != self._window:
+            return
+        self._window += 1
+        before = self.current
+        self.limit = max(1.0, self.limit / 2)
+        if self.current != before and self._on_change:
+            self._on_change(self.current, f"{why} pushed back")

@@ -53,7 +53,12 @@ def render_snapshot(snap: RunSnapshot) -> Group:
         (f"run {snap.run_id} ", "bold"),
         (snap.status, _status_style(snap.status)),
         f"  {snap.elapsed_s:5.1f}s  in flight {snap.running}/{snap.concurrency_cap}"
-        f"  tokens {snap.total_tokens:,}",
+        + (
+            f" (adaptive limit {snap.adaptive_limit})"
+            if snap.adaptive_limit is not None and snap.adaptive_limit < snap.concurrency_cap
+            else ""
+        )
+        + f"  tokens {snap.total_tokens:,}",
     )
     parts: list = [head, table]
     parts += [Text(line[:160], style="dim") for line in snap.recent_events]

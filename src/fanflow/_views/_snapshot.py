@@ -7,6 +7,7 @@ foreground progress, `show` and later `watch` all agree.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,8 @@ class RunSnapshot:
     phases: list[PhaseRow] = field(default_factory=list)
     usage: dict[str, Any] = field(default_factory=dict)
     recent_events: list[str] = field(default_factory=list)
+    adaptive_limit: int | None = None
+    """The in-flight limit adaptive concurrency set last, if it ever lowered it."""
 
     @property
     def total_tokens(self) -> int:
@@ -75,4 +78,14 @@ def take_snapshot(journal: Journal, run_id: str, events: int = 4) -> RunSnapshot
         phases=phases,
         usage=journal.usage_totals(run_id),
         recent_events=recent,
+        adaptive_limit=_last_limit(journal, run_id),
     )
+
+
+_LIMIT = re.compile(r"in-flight limit (\d+)")
+
+
+def _last_limit(journal: Journal, run_id: str) -> int | None:
+    events = journal.events_of_kind(run_id, "concurrency")
+    match = _LIMIT.search(events[-1]["message"]) if events else None
+    return int(match[1]) if match else None
