@@ -132,7 +132,7 @@ async def test_time_and_random_are_deterministic_per_run_seed():
 async def test_host_functions_validate_what_the_script_passes():
     report = await run("await spawn('general', 'p', max_tokens=-5)")
     assert report["status"] == "failed"
-    assert "max_tokens must be a positive integer" in report["errors"][-1]["error"]
+    assert "max_tokens must be an integer from 1 to 200,000" in report["errors"][-1]["error"]
 
 
 async def test_internal_host_functions_are_not_part_of_the_checked_api():

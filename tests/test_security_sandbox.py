@@ -124,6 +124,16 @@ def _peak_at_most(n: int) -> Callable[[dict, Journal, Probe], None]:
     return verify
 
 
+def _worker_death_or_nothing(report: dict, journal: Journal, probe: Probe) -> None:
+    if report["status"] == "failed":
+        assert "sandbox worker died" in report["errors"][-1]["error"]
+
+
+def _result_is_a_capped_preview(report: dict, journal: Journal, probe: Probe) -> None:
+    assert report["result"]["truncated"] is True
+    assert len(report["result"]["preview"]) == 100_000
+
+
 def _result_jsonable(report: dict, journal: Journal, probe: Probe) -> None:
     assert report["result"] is not None  # journaled and read back as JSON
 
@@ -194,8 +204,12 @@ CASES = [
     case("vars()", "vars(tools)", Check("`vars` used when not defined")),
     case("getattr", "getattr(spawn, '__globals__')", Check("`getattr` used when not defined")),
     case("eval.getattr", "eval(\"getattr(spawn, '__globals__')\")", Fails("AttributeError")),
-    # monty panics on locals(): the worker dies, the run fails, the host carries on
-    case("locals()", "locals()", Fails("sandbox worker died")),
+    # monty 1.4 panics on locals(): the worker dies, the run fails, the host carries on
+    case(
+        "locals()",
+        "locals()",
+        Contained(_worker_death_or_nothing, status=("failed", "succeeded")),
+    ),
     # -- the injected functions and the tools object ----------------------------------------------
     case("spawn.__globals__", "spawn.__globals__", Fails("AttributeError")),
     case("gather.__code__", "gather.__code__", Fails("AttributeError")),
@@ -218,7 +232,7 @@ CASES = [
         "exec(\"async def _ff_tool(n, a):\\n    return 'fake'\")\nawait tools.read('/etc/passwd')",
         Contained(_result_is("fake")),  # it only fooled itself: nothing reached the host
     ),
-    # -- the internal _ff_* host functions ----------------------------------------------------------
+    # -- the internal _ff_* host functions ---------------------------------------------------------
     case(
         "_ff_spawn",
         "_ff_spawn('general', 'p', None, None, None, None, None, None)",
@@ -254,11 +268,12 @@ CASES = [
     ),
     case(
         "asyncio.gather bypass",
-        "import asyncio\nawait asyncio.gather(*[spawn('general', f'p{i}') for i in range(6)])\nNone",
+        "import asyncio\n"
+        "await asyncio.gather(*[spawn('general', f'p{i}') for i in range(6)])\nNone",
         Contained(_peak_at_most(2), calls=6),
         concurrency=2,
     ),
-    # -- resources -------------------------------------------------------------------------------------
+    # -- resources ---------------------------------------------------------------------------------
     case("huge list", "x = [0] * (10 ** 9)\nlen(x)", Fails("memory limit")),
     case("huge str", "x = 'a' * (10 ** 10)\nlen(x)", Fails("memory limit")),
     case("huge bytes", "x = bytes(10 ** 9)\nlen(x)", Fails("memory limit")),
@@ -289,18 +304,12 @@ CASES = [
     case(
         "enormous result",
         "'x' * (50 * 1024 * 1024)",
-        Fails("too large"),
-        xfail="BUG: no cap on the script's result; a 50 MiB value is journaled whole and "
-        "printed (_run.Run._journal_end / _script._sandbox.to_jsonable)",
+        Contained(_result_is_a_capped_preview),
     ),
     case(
         "huge int result",
         "[1, {'a': 10 ** 5000}]",
-        Fails(""),
-        xfail="BUG: an int over 4300 digits as the result makes json.dumps raise ValueError "
-        "in Journal.finish_run: run_script raises and the run is left 'running' "
-        "(_script._sandbox.to_jsonable keeps the int; _journal/_store.finish_run)",
-        raises=ValueError,
+        Contained(_result_jsonable),  # journaled as a marker string, not a crash
     ),
     case("cyclic result", "a = []\na.append(a)\na", Contained(_result_jsonable)),
     case(
@@ -308,7 +317,7 @@ CASES = [
         "d = []\nfor i in range(100000):\n    d = [d]\nd",
         Contained(_result_jsonable),
     ),
-    # -- the agent cap -------------------------------------------------------------------------------
+    # -- the agent cap -----------------------------------------------------------------------------
     case(
         "spawn past cap in a loop",
         "hs = []\nfor i in range(10):\n    hs.append(spawn('general', f'p{i}'))\nawait gather(hs)",
@@ -340,14 +349,11 @@ CASES = [
         "a = spawn('general', 'p')\nx = await a\ny = await a",
         Fails("already awaited", calls=1),
     ),
-    # -- objects that are not JSON, passed to spawn / tools / log -------------------------------------
+    # -- objects that are not JSON, passed to spawn / tools / log ----------------------------------
     case(
         "prompt=function",
         UNTYPED + "await spawn('general', anyof(lambda: 1))",
         Fails("prompt must be"),
-        xfail="BUG: a function crosses into the host as its repr string, so "
-        "spawn(prompt=<function>) runs an agent on '<function ...>' (one model call); "
-        "the prelude's spawn does not check types before _ff_spawn (_script/_prelude.py)",
     ),
     case("prompt=bytes", UNTYPED + "await spawn('general', anyof(b'x'))", Fails("prompt must")),
     case("prompt=int", UNTYPED + "await spawn('general', anyof(10 ** 50))", Fails("prompt must")),
@@ -374,8 +380,6 @@ CASES = [
         "max_tokens=10**30",
         "await spawn('general', 'p', max_tokens=10 ** 30)",
         Fails("max_tokens"),
-        xfail="BUG: max_tokens has no upper bound; 10**30 is accepted and sent to the model "
-        "(_scheduler.Scheduler._max_tokens)",
     ),
     case(
         "gather(concurrency=10**30)",
@@ -405,7 +409,7 @@ CASES = [
         Contained(_log_stringified),  # log() takes anything and stringifies it in the sandbox
     ),
     case("log(huge int)", "log(10 ** 5000)\n1", Fails("ValueError")),
-    # -- environment, time and randomness --------------------------------------------------------------
+    # -- environment, time and randomness ----------------------------------------------------------
     case("os.environ", "import os\nos.environ['HOME']", Fails("not supported")),
     case("os.getenv", "import os\nos.getenv('ANTHROPIC_API_KEY')", Fails("not supported")),
     case("os.urandom", "import os\nos.urandom(8)", Fails("not supported")),

@@ -82,10 +82,12 @@ def columns_holding(journal: Journal, value: str) -> list[str]:
     held = []
     tables = [r[0] for r in journal.db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
     for table in tables:
-        cursor = journal.db.execute(f"SELECT * FROM {table}")  # noqa: S608 - our own table names
+        cursor = journal.db.execute(f"SELECT * FROM {table}")
         names = [d[0] for d in cursor.description]
         for row in cursor:
-            held += [f"{table}.{c}" for c, cell in zip(names, row, strict=True) if value in str(cell)]
+            held += [
+                f"{table}.{c}" for c, cell in zip(names, row, strict=True) if value in str(cell)
+            ]
     return sorted(set(held))
 
 
@@ -110,7 +112,7 @@ def tool_round(*calls: ToolCall, then: str = '{"done": true}'):
     return reply
 
 
-# -- one channel at a time, on the real provider code against the fake API ----------------------------
+# -- one channel at a time, on the real provider code against the fake API -------------------------
 
 LEAK = "the value survives in {}"
 
@@ -157,9 +159,6 @@ CHANNELS = [
         {},
         None,
         id="agent writes a file named by the secret",
-        marks=pytest.mark.xfail(
-            strict=True, raises=AssertionError, reason="BUG: " + LEAK.format("file_state.path (_journal set_file_state)")
-        ),
     ),
     pytest.param(
         "try:\n    await tools.read(TOK + '.txt')\nexcept FileNotFoundError:\n    pass",
@@ -167,11 +166,6 @@ CHANNELS = [
         {},
         None,
         id="script tool error",
-        marks=pytest.mark.xfail(
-            strict=True,
-            raises=AssertionError,
-            reason="BUG: " + LEAK.format("tool_calls.error (_journal record_tool_call)"),
-        ),
     ),
     pytest.param(
         "r = await tools.run('echo', TOK)",
@@ -179,11 +173,6 @@ CHANNELS = [
         {"echo": "echo"},
         None,
         id="script tools.run output",
-        marks=pytest.mark.xfail(
-            strict=True,
-            raises=AssertionError,
-            reason="BUG: " + LEAK.format("tool_calls.result_json (_journal record_tool_call)"),
-        ),
     ),
     pytest.param(
         "await tools.write('cfg.txt', TOK)\nr = await tools.read('cfg.txt')",
@@ -191,9 +180,6 @@ CHANNELS = [
         {},
         None,
         id="script tools.read result",
-        marks=pytest.mark.xfail(
-            strict=True, raises=AssertionError, reason="BUG: " + LEAK.format("tool_calls.result_json")
-        ),
     ),
     pytest.param(
         "r = await spawn('general', 'p', tools=[])",
@@ -201,11 +187,6 @@ CHANNELS = [
         {},
         None,
         id="agent result",
-        marks=pytest.mark.xfail(
-            strict=True,
-            raises=AssertionError,
-            reason="BUG: " + LEAK.format("agents.result_json (Journal.finish_agent: no redact)"),
-        ),
     ),
     pytest.param(
         "[TOK, XS, KEY]",
@@ -213,11 +194,6 @@ CHANNELS = [
         {},
         None,
         id="script result",
-        marks=pytest.mark.xfail(
-            strict=True,
-            raises=AssertionError,
-            reason="BUG: " + LEAK.format("runs.result_json (Journal.finish_run: no redact)"),
-        ),
     ),
     pytest.param(
         "r = await spawn('general', 'p', tools=[], label=TOK)",
@@ -225,9 +201,6 @@ CHANNELS = [
         {},
         None,
         id="label",
-        marks=pytest.mark.xfail(
-            strict=True, raises=AssertionError, reason="BUG: " + LEAK.format("agents.label (Journal.add_agent)")
-        ),
     ),
     pytest.param(
         "phase(TOK)\nr = await spawn('general', 'p', tools=[])",
@@ -235,9 +208,6 @@ CHANNELS = [
         {},
         None,
         id="phase name",
-        marks=pytest.mark.xfail(
-            strict=True, raises=AssertionError, reason="BUG: " + LEAK.format("phases.name, agents.phase, usage.phase")
-        ),
     ),
 ]
 
@@ -265,11 +235,6 @@ async def test_secret_does_not_survive_the_channel(
         assert redacted_in in proof
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: --arg values are journaled verbatim in runs.args_json (Journal.create_run); "
-    "a token passed as --arg token=$MY_SERVICE_TOKEN stays in the journal",
-)
 async def test_arg_values_are_redacted_in_the_journal(secrets: None, tmp_path: Path):
     journal = Journal()
     await run("log(args['token'])", args={"token": TOKEN}, journal=journal, workspace=str(tmp_path))
@@ -311,7 +276,7 @@ async def test_a_function_model_error_is_redacted_everywhere(secrets: None, tmp_
     assert leaks(("report", json.dumps(report))) == []
 
 
-# -- the CLI, in subprocesses, on the fake API ---------------------------------------------------------
+# -- the CLI, in subprocesses, on the fake API -----------------------------------------------------
 
 CLI_SCRIPT = (
     PRELUDE
@@ -343,7 +308,7 @@ def cli_brain(req: ModelRequest) -> ModelResponse | str:
     return '{"done": true}'
 
 
-async def fanflow(*args: str, timeout: float = 60) -> tuple[int, str, str]:
+async def fanflow(*args: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -354,7 +319,7 @@ async def fanflow(*args: str, timeout: float = 60) -> tuple[int, str, str]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode or 0, out.decode(), err.decode()
 
 
@@ -400,5 +365,11 @@ async def test_cli_background_run_log_holds_no_secret(api: FakeAPI, tmp_path: Pa
     code, watched, werr = await fanflow("watch", started["run_id"], "--json")
     assert json.loads(watched)["status"] == "partial", werr
     log = Path(started["log"])
-    assert log.is_file() and log.is_relative_to(home())
+    assert log.is_relative_to(home()) and await asyncio.to_thread(log.is_file)
     assert leaks(("run stdout", out), ("run stderr", err), ("watch", watched + werr)) == []
+
+
+async def test_the_journal_is_private_to_its_owner(tmp_path: Path):
+    await run("log('hello')", workspace=str(tmp_path))
+    for path in (home(), home() / "fanflow.db"):
+        assert path.stat().st_mode & 0o077 == 0, oct(path.stat().st_mode)

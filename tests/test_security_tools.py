@@ -22,12 +22,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import run
+from helpers import REPO, run
 
 from fanflow import (
     FunctionModel,
@@ -245,46 +248,24 @@ async def test_a_hard_link_reads_the_outside_file(world: World):
     assert report["result"] == HARD_TEXT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: _workspace.Workspace.write opens the existing inode (write_text), so a "
-    "write to a hard-linked name changes the file outside the workspace; writing a "
-    "temporary file and renaming it over the name would not",
-)
 async def test_a_write_to_a_hard_link_leaves_the_outside_file_alone(world: World):
     await _script(world, "await tools.write('hlink', 'overwritten')")
     assert (world.outside / "hard.txt").read_text() == HARD_TEXT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: the secrets rule checks the name as given, not the resolved target: a "
-    "write to a symlink that points at .env overwrites .env "
-    "(_bridge._run_tool and _agents/_tools.AgentTools.execute pass the raw path to "
-    "Permissions.check)",
-)
 async def test_a_symlink_to_a_secrets_file_is_not_a_way_to_write_it(world: World):
     (world.ws / "notes.txt").symlink_to(".env")
     await _script(world, "await tools.write('notes.txt', 'API_KEY=attacker')")
     assert (world.ws / ".env").read_text() == SECRET_FILES[".env"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: the permission target is cut to 200 characters before the secrets rule "
-    "sees it, so 'd'*200 + '/.env' is written (target[:200] in _bridge._run_tool and "
-    "_agents/_tools.AgentTools.execute)",
-)
 async def test_a_long_path_is_not_a_way_to_write_a_secrets_file(world: World):
     report, _ = await _script(world, "await tools.write('d' * 200 + '/.env', 'API_KEY=x')")
     assert not (world.ws / ("d" * 200) / ".env").exists()
     assert "secrets file" in report["errors"][-1]["error"]
 
 
-# -- through agents ----------------------------------------------------------------------------------
+# -- through agents --------------------------------------------------------------------------------
 
 
 class Caller:
@@ -366,13 +347,6 @@ async def test_agent_tool_call_is_confined(world: World, tool: str, args: dict, 
         pytest.param("run", {"name": "echo", "args": ["a\x00b"]}, id="run NUL arg"),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: AgentTools.execute catches only ToolError, TypeError and KeyError: an "
-    "OSError from Path.resolve (long name) or a ValueError from create_subprocess_exec "
-    "(NUL) kills the whole agent instead of coming back to the model as a tool error",
-)
 async def test_agent_odd_arguments_are_tool_errors_not_a_dead_agent(world: World, tool, args):
     report, _ = await _script(
         world,
@@ -389,17 +363,10 @@ async def test_agent_hard_link_read_returns_the_outside_bytes(world: World):
     assert HARD_TEXT.strip() in model.seen()
 
 
-# -- secrets files read into an agent's prompt ---------------------------------------------------------
+# -- secrets files read into an agent's prompt -----------------------------------------------------
 
 
 @pytest.mark.parametrize("path", list(SECRET_FILES))
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: secrets files are refused for writes only; an agent's read tool returns "
-    ".env / id_rsa / *.pem / .npmrc into the conversation sent to the model provider "
-    "(_workspace.Workspace.read has no is_secret_path check; _permissions only guards changes)",
-)
 async def test_agent_cannot_read_a_secrets_file_into_its_prompt(world: World, path: str):
     model = Caller(("read", {"path": path}))
     await _script(world, "await spawn('general', 'go')", model=FunctionModel(model))
@@ -407,12 +374,6 @@ async def test_agent_cannot_read_a_secrets_file_into_its_prompt(world: World, pa
     assert secret not in model.seen()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: an agent's grep and glob search secrets files too, so grep('KEY|Token') "
-    "puts their lines into the prompt (_workspace.Workspace.grep/glob)",
-)
 async def test_agent_grep_does_not_surface_secrets_files(world: World):
     model = Caller(("grep", {"pattern": "KEY|_auth|1111|2222|3333|4444"}))
     await _script(world, "await spawn('general', 'go')", model=FunctionModel(model))
@@ -420,21 +381,16 @@ async def test_agent_grep_does_not_surface_secrets_files(world: World):
         assert text.strip().splitlines()[-1] not in model.seen()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: tools.read('.env') in a script returns the secrets file, which the script "
-    "can put into any prompt (_workspace.Workspace.read)",
-)
 async def test_script_cannot_read_a_secrets_file(world: World):
     report, _ = await _script(
         world,
-        "try:\n    out = await tools.read('.env')\nexcept PermissionError as e:\n    out = str(e)\nout",
+        "try:\n    out = await tools.read('.env')\n"
+        "except PermissionError as e:\n    out = str(e)\nout",
     )
     assert "sk-live-ENVFILE" not in str(report["result"])
 
 
-# -- prompt injection in a workspace file -------------------------------------------------------------
+# -- prompt injection in a workspace file ----------------------------------------------------------
 
 INJECTION = """# Project notes
 
@@ -559,14 +515,40 @@ async def test_a_planted_sim_marker_cannot_steer_the_reviewer_outside(world: Wor
     assert OUTSIDE_TEXT.strip() not in json.dumps(report)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: the sim reviewer asks again for a related path whose read was refused, "
-    "every turn, until the 24-turn limit fails the agent (_models/_sim._to_read only "
-    "skips paths read successfully)",
-)
 async def test_a_refused_related_read_does_not_spin_the_sim_reviewer(world: World):
     report, model = await _planted_marker_review(world)
     assert report["status"] == "succeeded", report["errors"]
     assert len(model.requests) <= 3
+
+
+# -- host resources ------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: tools.grep (script and agent) runs the caller's regex with Python's "
+    "backtracking re, synchronously in the run's event loop and outside the script's CPU "
+    "limit: '(a+)+$' over one line of 40 'a's stalls the whole run (heartbeat, cancel, "
+    "every agent) for hours (_workspace.Workspace.grep)",
+)
+def test_a_catastrophic_grep_pattern_cannot_stall_the_run(world: World):
+    (world.ws / "redos.txt").write_text("a" * 40 + "!\n")
+    script = world.root / "redos.py"
+    script.write_text("await tools.grep('(a+)+$', 'redos.txt')\n")
+    argv = ["run", str(script), "--workspace", str(world.ws), "--json", "--yes"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fanflow", *argv],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: the sandbox workers go with it
+    )
+    try:
+        proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise AssertionError("the run was still inside grep after 10 s") from None
+    assert proc.returncode in (0, 1)

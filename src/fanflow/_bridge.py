@@ -144,7 +144,7 @@ async def _run_tool(scheduler: Scheduler, name: str, args: list[Any]) -> Any:
             target = (
                 " ".join(str(a) for a in args) if name == "run" else str(args[0] if args else "")
             )
-            await scheduler.permissions.check(name, target[:200], "script")
+            await scheduler.permissions.check(name, target, "script")
         if name == "write":
             return ws.write(*args)
         if name == "git_restore":

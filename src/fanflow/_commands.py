@@ -13,6 +13,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from ._errors import ConfigError
 from ._workspace import ToolError
 
 OUTPUT_LIMIT = 20_000
@@ -25,7 +26,14 @@ class Commands:
         self, root: Path, declared: dict[str, str], *, timeout: float = 600.0, dry: bool = False
     ) -> None:
         self.root, self.timeout, self.dry = root, timeout, dry
-        self.declared = {name: shlex.split(cmd) for name, cmd in declared.items()}
+        self.declared = {}
+        for name, cmd in declared.items():
+            try:
+                self.declared[name] = shlex.split(cmd)
+            except ValueError as exc:
+                raise ConfigError(
+                    f".fanflow/config.toml [commands] {name} = {cmd!r}: {exc}; fix its quoting"
+                ) from None
 
     async def run(self, name: str, *args: str) -> dict[str, Any]:
         if name not in self.declared:
@@ -37,6 +45,8 @@ class Commands:
             )
         if not all(isinstance(a, str) for a in args):
             raise ToolError("run() arguments must be strings", "TypeError")
+        if any("\x00" in a for a in args):
+            raise ToolError("run() arguments cannot contain a null byte", "ValueError")
         argv = [*self.declared[name], *args]
         if self.dry:  # estimating: assume the command succeeds, run nothing
             return {"code": 0, "stdout": "", "stderr": ""}

@@ -20,6 +20,8 @@ class ProjectConfig:
     prices: dict[str, Price] = field(default_factory=dict)
     budget_tokens: int | None = None
     budget_usd: float | None = None
+    allow_secrets: bool = False
+    """[permissions] allow_secrets: let agents and scripts read and write secrets files."""
 
 
 def load_config(root: Path) -> ProjectConfig:
@@ -45,6 +47,7 @@ def load_config(root: Path) -> ProjectConfig:
         commands=commands,
         concurrency=_positive(run, "concurrency", path),
         max_agents=_positive(run, "max_agents", path),
+        allow_secrets=_allow_secrets(data.get("permissions", {}), path),
         budget_tokens=_budget_tokens(run, path),
         budget_usd=_budget_usd(run, path),
     )
@@ -66,15 +69,20 @@ def _prices(table: object, path: Path) -> dict[str, Price]:
     prices = {}
     for model, entry in table.items():
         fields = ("input", "output", "cache_write", "cache_read")
-        if not isinstance(entry, dict) or not all(
-            isinstance(entry.get(k), (int, float))
-            and not isinstance(entry.get(k), bool)
-            and entry.get(k) >= 0
-            for k in fields[:2]
+        present = [k for k in fields if isinstance(entry, dict) and k in entry]
+        if (
+            not isinstance(entry, dict)
+            or not {"input", "output"} <= set(present)
+            or not all(
+                isinstance(entry[k], (int, float))
+                and not isinstance(entry[k], bool)
+                and entry[k] >= 0
+                for k in present
+            )
         ):
             raise ConfigError(
                 f'{path}: [prices."{model}"] needs numbers input and output '
-                "(USD per million tokens), optionally cache_write and cache_read"
+                "(USD per million tokens, not negative), optionally cache_write and cache_read"
             )
         inp = float(entry["input"])
         prices[model] = Price(
@@ -101,3 +109,9 @@ def _budget_usd(table: dict, path: Path) -> float | None:
     from ._budget import parse_usd
 
     return parse_usd(table.get("budget_usd"), flag=f"{path}: [run] budget_usd")
+
+
+def _allow_secrets(table: object, path: Path) -> bool:
+    if not isinstance(table, dict) or not isinstance(table.get("allow_secrets", False), bool):
+        raise ConfigError(f"{path}: [permissions] allow_secrets must be true or false")
+    return table.get("allow_secrets", False)

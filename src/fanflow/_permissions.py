@@ -14,42 +14,15 @@ an event in the journal, so it shows in progress views and `fanflow show`.
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import sys
 from collections.abc import Callable
-from pathlib import PurePosixPath
 
 from ._errors import ConfigError
-from ._workspace import ToolError
+from ._workspace import ToolError, is_secret_path
 
 MODES = ("auto", "prompt", "read-only")
 CHANGES = ("write", "git_restore", "run")
-SECRET_PATTERNS = (
-    ".env",
-    ".env.*",
-    "*.pem",
-    "*.key",
-    "*.p12",
-    "*.pfx",
-    "id_rsa*",
-    "id_ed25519*",
-    "id_ecdsa*",
-    ".npmrc",
-    ".pypirc",
-    ".netrc",
-    "credentials",
-    "credentials.*",
-    "*.keystore",
-    ".git-credentials",
-)
-
 Asker = Callable[[str], bool]
-
-
-def is_secret_path(path: str) -> bool:
-    """Whether a workspace path names a secrets file (by its file name)."""
-    name = PurePosixPath(path).name
-    return any(fnmatch.fnmatch(name, pattern) for pattern in SECRET_PATTERNS)
 
 
 def ask_on_terminal(question: str) -> bool:
@@ -87,10 +60,14 @@ class Permissions:
         self._asking = asyncio.Lock()
 
     async def check(self, change: str, target: str, who: str) -> None:
-        """Return if `who` may make `change` to `target`; else raise a `ToolError`."""
+        """Return if `who` may make `change` to `target`; else raise a `ToolError`.
+
+        The whole target is checked; only messages show it cut.
+        """
+        shown = target if len(target) <= 120 else target[:117] + "..."
         if self.mode == "read-only":
             self._block(
-                f"{who}: {change} {target!r} refused: the run is read-only "
+                f"{who}: {change} {shown!r} refused: the run is read-only "
                 "(--permission-mode read-only)"
             )
         if change == "run" and target.split(" ", 1)[0] not in self._declared:
@@ -101,11 +78,11 @@ class Permissions:
             )
         if change == "write" and is_secret_path(target):
             self._block(
-                f"{who}: write to {target!r} blocked: it is a secrets file, a high-risk "
+                f"{who}: write to {shown!r} blocked: it is a secrets file, a high-risk "
                 "change; edit it yourself"
             )
         if self.mode == "prompt" and who not in self._approved:
-            await self._ask(change, target, who)
+            await self._ask(change, shown, who)
 
     async def _ask(self, change: str, target: str, who: str) -> None:
         async with self._asking:  # one question at a time on one terminal

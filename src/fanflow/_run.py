@@ -94,6 +94,7 @@ class Run:
             dry=estimating is not None,
         )
         config = load_config(self.workspace.root)
+        self.workspace.allow_secrets = config.allow_secrets
         self.limits = replace(
             options.limits,
             concurrency=options.concurrency or config.concurrency or options.limits.concurrency,
@@ -321,6 +322,7 @@ class Run:
                 )
         if result is None and scheduler is not None and scheduler.last_synthesis is not None:
             result = scheduler.last_synthesis
+        result = _capped(result)
         self.journal.finish_run(self.run_id, status, result=result, error=error)
 
     def _log(self, text: str) -> None:
@@ -347,6 +349,17 @@ async def run_script(
     async with Sandbox() as sandbox:
         await run.check(sandbox)
         return await run.execute(sandbox)
+
+
+RESULT_LIMIT_CHARS = 5_000_000
+
+
+def _capped(result: Any) -> Any:
+    """A result too big to journal and print whole is kept as a marked preview."""
+    text = json.dumps(result, ensure_ascii=False, default=repr)
+    if len(text) <= RESULT_LIMIT_CHARS:
+        return result
+    return {"truncated": True, "chars": len(text), "preview": text[:100_000]}
 
 
 RESUMABLE = ("interrupted", "cancelled", "failed", "budget_exceeded", "partial")

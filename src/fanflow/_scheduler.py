@@ -37,6 +37,7 @@ from ._permissions import Permissions
 from ._replay import Replay, identity_of
 from ._workspace import Workspace
 
+MAX_OUTPUT_TOKENS = 200_000
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
 
 
@@ -283,8 +284,15 @@ class Scheduler:
     def _max_tokens(self, max_tokens: object) -> int:
         if max_tokens is None:
             return self.settings.default_max_tokens
-        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
-            raise ValueError(f"max_tokens must be a positive integer (got {max_tokens!r})")
+        if (
+            not isinstance(max_tokens, int)
+            or isinstance(max_tokens, bool)
+            or not 1 <= max_tokens <= MAX_OUTPUT_TOKENS
+        ):
+            raise ValueError(
+                f"max_tokens must be an integer from 1 to {MAX_OUTPUT_TOKENS:,} "
+                f"(got {str(max_tokens)[:40]})"
+            )
         return max_tokens
 
     def gather_limit(self, concurrency: object, count: int) -> int:

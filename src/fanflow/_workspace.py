@@ -8,6 +8,7 @@ visible marker so that nothing lands in a prompt whole by accident.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
 import re
@@ -23,6 +24,32 @@ GLOB_LIMIT = 10_000
 GREP_LIMIT = 200
 _OS_KINDS = {"IsADirectoryError", "NotADirectoryError", "FileExistsError", "PermissionError"}
 _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
+
+
+SECRET_PATTERNS = (
+    ".env",
+    ".env.*",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "id_rsa*",
+    "id_ed25519*",
+    "id_ecdsa*",
+    ".npmrc",
+    ".pypirc",
+    ".netrc",
+    "credentials",
+    "credentials.*",
+    "*.keystore",
+    ".git-credentials",
+)
+
+
+def is_secret_path(path: str) -> bool:
+    """Whether a workspace path names a secrets file (by its file name)."""
+    name = PurePosixPath(path).name
+    return any(fnmatch.fnmatch(name, pattern) for pattern in SECRET_PATTERNS)
 
 
 class ToolError(FanflowError):
@@ -42,6 +69,7 @@ class Workspace:
         on_state: Callable[[str, str], None] | None = None,
         *,
         dry: bool = False,
+        allow_secrets: bool = False,
     ) -> None:
         path = Path(root).expanduser()
         if not path.exists():
@@ -54,6 +82,7 @@ class Workspace:
         self.read_hashes: dict[str, str] = {}
         self.on_state = on_state
         self.dry = dry
+        self.allow_secrets = allow_secrets
         """Estimating: changes are checked but not made."""
         """Told (path, sha256) of every file read or changed, for resume's workspace check."""
 
@@ -68,12 +97,23 @@ class Workspace:
             raise ToolError(
                 f"path {rel!r} leaves the workspace; use a path relative to it", "PermissionError"
             )
-        target = (self.root / pure).resolve()
+        try:
+            target = (self.root / pure).resolve()
+        except (OSError, RuntimeError) as exc:
+            raise ToolError(
+                f"path {rel[:80]!r} cannot be used: {exc.__class__.__name__}", "OSError"
+            ) from None
         if target != self.root and self.root not in target.parents:
             raise ToolError(f"path {rel!r} resolves outside the workspace", "PermissionError")
         if for_write and ".git" in target.relative_to(self.root).parts:
             raise ToolError(
                 f"path {rel!r} is inside .git/; writes there are refused", "PermissionError"
+            )
+        if not self.allow_secrets and (is_secret_path(rel) or is_secret_path(target.name)):
+            raise ToolError(
+                f"{rel[:120]!r} is a secrets file; it is neither read into prompts nor written "
+                "(allow it with [permissions] allow_secrets = true in .fanflow/config.toml)",
+                "PermissionError",
             )
         return target
 
@@ -89,6 +129,10 @@ class Workspace:
             if _SKIP_DIRS.intersection(rel.parts[:-1]) or not path.is_file():
                 continue
             if not self._inside(path):
+                continue
+            if not self.allow_secrets and (
+                is_secret_path(rel.name) or is_secret_path(path.resolve().name)
+            ):
                 continue
             found.append(rel.as_posix())
         return sorted(found)[:GLOB_LIMIT]
@@ -143,8 +187,15 @@ class Workspace:
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            self._note(path, path.read_bytes())
+            data = text.encode("utf-8")
+            # a new file renamed over the name: never writes through a hard link to
+            # a file outside the workspace, and readers never see half a file
+            tmp = path.with_name(f".{path.name}.fanflow-{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            if path.exists():
+                os.chmod(tmp, path.stat().st_mode & 0o7777)
+            os.replace(tmp, path)
+            self._note(path, data)
         except OSError as exc:
             kind = type(exc).__name__ if type(exc).__name__ in _OS_KINDS else "OSError"
             raise ToolError(f"cannot write {rel!r}: {exc.strerror}", kind) from None

@@ -95,12 +95,14 @@ class AgentTools:
                         [str(call.input.get("name")), *map(str, call.input.get("args", []))]
                     )
                 )
-                await self.permissions.check(call.name, str(target)[:200], self.who)
+                await self.permissions.check(call.name, str(target), self.who)
             output = await self._dispatch(call.name, call.input)
         except ToolError as exc:
             return ToolResult(call.id, str(exc), is_error=True)
-        except (TypeError, KeyError) as exc:
+        except (TypeError, KeyError, ValueError, AttributeError) as exc:
             return ToolResult(call.id, f"bad arguments for {call.name}: {exc}", is_error=True)
+        except OSError as exc:
+            return ToolResult(call.id, f"{call.name} failed: {exc.strerror or exc}", is_error=True)
         if len(output) > _RESULT_LIMIT:
             output = output[:_RESULT_LIMIT] + f"\n[... cut: {len(output) - _RESULT_LIMIT} more ...]"
         return ToolResult(call.id, output)

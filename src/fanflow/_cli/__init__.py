@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import traceback
 
@@ -10,6 +11,7 @@ import typer
 from typer.exceptions import TyperException
 
 from .._errors import FanflowError
+from .._journal import close_all
 from ._inspect import ls_command, show_command
 from ._lifecycle import cancel_command, resume_command, watch_command
 from ._plan_cmd import do_command, plan_command
@@ -43,12 +45,15 @@ def invoke(argv: list[str] | None = None) -> int:
             return result
     except typer.Exit as exc:
         return exc.exit_code
-    except TyperException as exc:  # bad flags and arguments: usage error, exit 2
-        show = getattr(exc, "show", None)
-        if show is not None:
-            show()
-        else:
-            sys.stderr.write(f"fanflow: error: {exc.format_message()}\n")
+    except TyperException as exc:  # bad flags and arguments: one line, exit 2
+        command = (argv or sys.argv[1:])[:1]
+        hint = (
+            f"fanflow {command[0]} --help"
+            if command and not command[0].startswith("-")
+            else "fanflow --help"
+        )
+        message = " ".join(exc.format_message().split()).rstrip(".")
+        sys.stderr.write(f"fanflow: error: {message}; see {hint}\n")
         return exc.exit_code
     except typer.Abort:
         sys.stderr.write("fanflow: aborted\n")
@@ -59,6 +64,18 @@ def invoke(argv: list[str] | None = None) -> int:
     except FanflowError as exc:
         sys.stderr.write(f"fanflow: error: {exc}\n")
         return exc.exit_code
+    except sqlite3.OperationalError as exc:  # busy past the timeout, disk full, read-only
+        sys.stderr.write(
+            f"fanflow: error: the journal cannot be written ({exc}); another "
+            "fanflow may hold it: wait and retry, or set FANFLOW_HOME\n"
+        )
+        return 1
+    except sqlite3.DatabaseError as exc:
+        sys.stderr.write(
+            f"fanflow: error: the journal is damaged ({exc}); move "
+            "$FANFLOW_HOME/fanflow.db aside and run again\n"
+        )
+        return 1
     except Exception as exc:  # a bug of ours: one line, the traceback only on request
         if os.environ.get("FANFLOW_DEBUG"):
             traceback.print_exc()
@@ -72,6 +89,7 @@ def invoke(argv: list[str] | None = None) -> int:
 
 def main() -> None:
     code = invoke()
+    close_all()
     sys.stdout.flush()
     sys.stderr.flush()
     # The sandbox's native worker threads can abort interpreter finalization

@@ -2,6 +2,14 @@
 
 from ._lifecycle import effective_status
 from ._schema import MIGRATIONS, migrate
-from ._store import FINISHED, Journal, default_home
+from ._store import FINISHED, Journal, close_all, default_home
 
-__all__ = ["FINISHED", "MIGRATIONS", "Journal", "default_home", "effective_status", "migrate"]
+__all__ = [
+    "FINISHED",
+    "MIGRATIONS",
+    "Journal",
+    "close_all",
+    "default_home",
+    "effective_status",
+    "migrate",
+]

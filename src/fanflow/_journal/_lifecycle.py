@@ -14,6 +14,8 @@ import os
 import time
 from typing import Any
 
+from .._redact import redact
+
 STALE_AFTER_S = 10.0
 LIVE = ("pending", "running")
 
@@ -126,9 +128,9 @@ class LifecycleRecords:
                 seq,
                 name,
                 args_hash,
-                json.dumps(result, default=str),
+                redact(json.dumps(result, default=str)),
                 error_kind,
-                error,
+                redact(error),
                 time.time(),
             ),
         )
@@ -143,7 +145,7 @@ class LifecycleRecords:
 
     def set_file_state(self, run_id: str, path: str, sha256: str) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO file_state VALUES (?, ?, ?)", (run_id, path, sha256)
+            "INSERT OR REPLACE INTO file_state VALUES (?, ?, ?)", (run_id, redact(path), sha256)
         )
 
     def file_states(self, run_id: str) -> dict[str, str]:

@@ -8,10 +8,12 @@ text that may carry a secret passes through `redact` on the way in.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,16 @@ _TOKEN_KEYS = (
     "cache_creation_input_tokens",
 )
 FLUSH_S = 0.05
+_OPEN: weakref.WeakSet[Journal] = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Commit and close every open journal (the CLI exits without finalization)."""
+    for journal in list(_OPEN):
+        with contextlib.suppress(sqlite3.Error):
+            journal.close()
+
+
 FINISHED = ("succeeded", "partial", "failed", "budget_exceeded", "cancelled", "refused")
 
 
@@ -35,7 +47,8 @@ def default_home() -> Path:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=repr)
+    """JSON for the journal, secrets redacted (results and args can carry them too)."""
+    return redact(json.dumps(value, ensure_ascii=False, default=repr)) or "null"
 
 
 class Journal(LifecycleRecords):
@@ -44,13 +57,20 @@ class Journal(LifecycleRecords):
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path else default_home() / "fanflow.db"
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = not self.path.parent.exists()
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if fresh:  # prompts and results are private: only the owner reads the journal
+                os.chmod(self.path.parent, 0o700)
         except OSError as exc:
             raise ConfigError(
                 f"cannot create {self.path.parent}: {exc}; set FANFLOW_HOME"
             ) from None
         self._flush_pending = False
+        new_file = str(self.path) != ":memory:" and not self.path.exists()
         self.db = self._open()
+        if new_file:
+            os.chmod(self.path, 0o600)
+        _OPEN.add(self)
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -69,8 +89,10 @@ class Journal(LifecycleRecords):
         return db
 
     def close(self) -> None:
+        """Commit, then close; the last connection to close checkpoints the WAL."""
         self.commit()
         self.db.close()
+        _OPEN.discard(self)
 
     def _write(self, sql: str, params: tuple = (), *, flush: bool = False) -> None:
         """Write inside a short batch: committed within FLUSH_S, or now when `flush`.
@@ -187,7 +209,8 @@ class Journal(LifecycleRecords):
     # phases and agents ------------------------------------------------------
     def add_phase(self, run_id: str, idx: int, name: str) -> None:
         self._write(
-            "INSERT OR IGNORE INTO phases VALUES (?, ?, ?, ?)", (run_id, idx, name, time.time())
+            "INSERT OR IGNORE INTO phases VALUES (?, ?, ?, ?)",
+            (run_id, idx, redact(name), time.time()),
         )
 
     def add_agent(
@@ -212,10 +235,10 @@ class Journal(LifecycleRecords):
             (
                 run_id,
                 agent_id,
-                phase,
+                redact(phase),
                 seq_in_phase,
                 agent_type,
-                label,
+                redact(label),
                 model,
                 _dumps(tools),
                 redact(prompt),
@@ -280,7 +303,7 @@ class Journal(LifecycleRecords):
             (
                 run_id,
                 agent_id,
-                phase,
+                redact(phase),
                 model,
                 usage.input_tokens,
                 usage.output_tokens,

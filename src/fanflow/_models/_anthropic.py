@@ -16,7 +16,7 @@ from typing import Any
 
 from ._base import Message, ModelRequest, ModelResponse, ToolCall, Usage
 from ._pricing import Price
-from ._provider import ProviderModel
+from ._provider import ProviderModel, checked_response
 from ._resilience import AdaptiveLimit, SharedBackoff, classify, window_reset
 
 KEY_VAR = "ANTHROPIC_API_KEY"
@@ -73,13 +73,14 @@ class AnthropicModel(ProviderModel):
     async def _send(self, params: dict[str, Any]) -> ModelResponse:
         if params["max_tokens"] > STREAM_ABOVE_MAX_TOKENS:
             async with self._client.messages.stream(**params) as stream:
-                message = await stream.get_final_message()
-            return _response(message)
+                return await checked_response(
+                    "Anthropic Messages API", _response, stream.get_final_message
+                )
         raw = await self._client.messages.with_raw_response.create(**params)
         wait = window_reset(raw.headers)
         if wait:
             self._backoff.hold(wait)
-        return _response(await raw.parse())
+        return await checked_response("Anthropic Messages API", _response, raw.parse)
 
     def _rejects_mid_system(self, exc: Exception, params: dict[str, Any]) -> bool:
         return (

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._base import Message, ModelRequest, ModelResponse, ToolCall, Usage
 from ._pricing import Price
-from ._provider import ProviderModel
+from ._provider import ProviderModel, checked_response
 from ._resilience import AdaptiveLimit, SharedBackoff, classify, window_reset
 
 KEY_VAR = "OPENAI_API_KEY"
@@ -62,7 +62,7 @@ class OpenAIModel(ProviderModel):
         wait = window_reset(raw.headers)
         if wait:
             self._backoff.hold(wait)
-        return _response(raw.parse())
+        return await checked_response("OpenAI Chat Completions", _response, raw.parse)
 
     def _params(self, req: ModelRequest) -> dict[str, Any]:
         params: dict[str, Any] = {

@@ -6,7 +6,7 @@ import abc
 import os
 from typing import Any
 
-from .._errors import ConfigError
+from .._errors import ConfigError, ModelError
 from ._base import Model, ModelRequest, ModelResponse, Usage
 from ._pricing import Price, price_for
 from ._resilience import AdaptiveLimit, SharedBackoff, with_retries
@@ -64,3 +64,17 @@ class ProviderModel(Model):
     @abc.abstractmethod
     async def _call(self, req: ModelRequest) -> ModelResponse:
         """One attempt; raise the `classify`d error on failure."""
+
+
+async def checked_response(api: str, convert: Any, parse: Any) -> ModelResponse:
+    """Parse and convert an SDK body; one that is not a response is the endpoint's fault."""
+    try:
+        body = parse()
+        if hasattr(body, "__await__"):
+            body = await body
+        return convert(body)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError):
+        raise ModelError(
+            f"the {api} endpoint returned a body that is not a response; "
+            "check that the base URL points at the API"
+        ) from None

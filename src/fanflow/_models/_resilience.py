@@ -137,12 +137,16 @@ def classify(exc: Exception, *, provider: str, model: str, key_var: str) -> Mode
 
 
 def _api_message(exc: Exception) -> str:
+    """The API's own message, on one line; an HTML error page is named, not pasted."""
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    return str(getattr(exc, "message", "") or exc)
+            return " ".join(str(inner["message"]).split())[:500]
+    text = str(getattr(exc, "message", "") or exc)
+    if "<html" in text.lower() or "<!doctype" in text.lower():
+        return "the server answered with an HTML page, not the API's JSON (a proxy or wrong URL?)"
+    return " ".join(text.split())[:500]
 
 
 def retry_after(headers: Mapping[str, Any]) -> float | None:

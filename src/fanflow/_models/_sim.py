@@ -131,12 +131,13 @@ def _to_read(req: ModelRequest, prompt: str) -> list[str]:
     if req.agent_type != "reviewer":
         return []
     read = _files_read(req.messages)
+    asked = {c.input.get("path") for m in req.messages for c in m.tool_calls if c.name == "read"}
     wanted: dict[str, None] = {}
     for path, content in read.items():
         for marker in parse_markers(content):
             if marker["kind"] == "related" and marker.get("path"):
                 target = posixpath.normpath(posixpath.join(posixpath.dirname(path), marker["path"]))
-                if target not in read:
+                if target not in asked:  # asked already, even if refused: do not spin
                     wanted.setdefault(target)
     return list(wanted)
 

@@ -20,6 +20,10 @@ async def _ff_agent_result(agent_id):
 
 def spawn(agent, prompt, *, tools=None, max_tokens=None, model=None, effort=None, schema=None,
           label=None):
+    if not isinstance(agent, str):
+        raise TypeError("agent must be a non-empty string (got " + type(agent).__name__ + ")")
+    if not isinstance(prompt, str):
+        raise TypeError("prompt must be a non-empty string (got " + type(prompt).__name__ + ")")
     agent_id = _ff_spawn(agent, prompt, tools, max_tokens, model, effort, schema, label)
     return _ff_agent_result(agent_id)
 

@@ -190,6 +190,8 @@ def _limit_hint(message: str) -> str:
 
 def to_jsonable(value: Any) -> Any:
     """Sandbox values as JSON data: tuples and sets become lists, other objects their repr."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 13_000:
+        return f"<an int of about {int(value.bit_length() * 0.30103)} digits>"
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, dict):
