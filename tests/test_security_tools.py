@@ -169,13 +169,6 @@ async def test_script_tool_is_confined(world: World, script: str, needle: str):
     assert not world.canary.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: a very long path makes Path.resolve() raise a raw OSError in "
-    "_workspace.Workspace.resolve; the error carries the workspace's absolute host path "
-    "instead of a ToolError naming the relative path",
-)
 async def test_script_read_of_a_very_long_name_is_a_clean_refusal(world: World):
     report, _ = await _script(world, f"await tools.read('{LONG_NAME}')")
     assert report["status"] == "failed"

@@ -140,7 +140,11 @@ class Workspace:
     def read(self, rel: str, *, limit: int = READ_LIMIT_CHARS) -> str:
         """The text of a workspace file, cut at `limit` characters with a marker."""
         path = self.resolve(rel)
-        if not path.is_file():
+        try:
+            is_file = path.is_file()
+        except OSError as exc:
+            raise ToolError(f"cannot read {rel[:80]!r}: {exc.strerror}", "OSError") from None
+        if not is_file:
             raise ToolError(f"no file {rel!r} in the workspace", "FileNotFoundError")
         try:
             data = path.read_bytes()
