@@ -208,7 +208,7 @@ async def test_adaptive_concurrency_backs_off_to_what_the_provider_takes():
     assert fixed["status"] == adaptive["status"] == "succeeded"
     assert adaptive["agents"]["succeeded"] == 60
     assert adaptive_429s < 0.8 * fixed_429s, (adaptive_429s, fixed_429s)
-    assert any("in-flight limit 8 (Anthropic API 429" in e["message"] for e in events)
+    assert any("in-flight limit 11 (Anthropic API 429" in e["message"] for e in events)
 
 
 def test_adaptive_limit_halves_on_pressure_and_creeps_back():
@@ -218,9 +218,13 @@ def test_adaptive_limit_halves_on_pressure_and_creeps_back():
     limit = AdaptiveLimit(16, lambda n, why: changes.append(n))
     limit._decrease("429", window=0)
     limit._decrease("429", window=0)  # sent under the old limit: counted once
-    assert limit.current == 8
+    assert limit.current == 11  # 16 x 0.7
     limit._decrease("429", window=1)
-    assert limit.current == 4
-    for _ in range(40):
+    assert limit.current == 7
+    for _ in range(30):
         limit._increase()
-    assert 4 < limit.current <= 16 and changes[:2] == [8, 4]
+    assert limit.current == 10  # quickly back towards 11, where it was refused
+    for _ in range(30):
+        limit._increase()
+    assert limit.current == 10  # past it, probing is slow
+    assert changes[:2] == [11, 7]

@@ -305,9 +305,6 @@ CASES = [
         *WS,
         needle="unknown model 'gpt-9'",
         setup=agent_file("ghost", "---\nmodel: gpt-9\n---\nbody\n"),
-        xfail="BUG: an agent file's unknown model is found only when the spawn runs (exit 1, "
-        "a failed run journaled), though _run.Run checks model names before the run starts "
-        "(_agents/_definitions.parse_agent_file does not resolve the model)",
     ),
     case(
         "agent file not UTF-8",
@@ -528,14 +525,6 @@ def test_a_damaged_wal_does_not_lose_earlier_runs(root: Path):
     assert_intact(root, run_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: sqlite3.DatabaseError after the journal opened (a damaged table page) is "
-    "not mapped to a user error: 'fanflow: internal error: DatabaseError: database disk "
-    "image is malformed', exit 1, and `run` leaves a half-journaled run "
-    "(_journal/_store.Journal maps DatabaseError only in _open)",
-)
 def test_a_damaged_table_page_is_a_clear_error(root: Path):
     good_run(root)
     path = db(root)

@@ -116,6 +116,10 @@ class Run:
         if estimating is not None:
             self.models = EstimatingModels(self.models, estimating)
         self.info: ScriptInfo = check_syntax_and_names(script, options.script_path, self.registry)
+        for agent_type in set(self.info.agent_types):  # an agent file's model: known now
+            model = self.registry.get(agent_type).model
+            if model and estimating is None:
+                self.models.get(model)
         self.replay = Replay(journal, self.run_id) if mode == "resume" else Replay()
         self.budget = Budget(
             tokens=options.budget_tokens or config.budget_tokens,

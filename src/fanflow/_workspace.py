@@ -23,6 +23,8 @@ AGENT_READ_LIMIT_CHARS = 60_000
 GLOB_LIMIT = 10_000
 GREP_LIMIT = 200
 _OS_KINDS = {"IsADirectoryError", "NotADirectoryError", "FileExistsError", "PermissionError"}
+# a group that repeats something repeated, e.g. (a+)+ or (\w*)*: backtracking blows up
+_NESTED_REPEAT = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
 _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
 
 
@@ -165,6 +167,11 @@ class Workspace:
 
     def grep(self, pattern: str, path_glob: str | None = None) -> list[dict[str, object]]:
         """Lines matching regex `pattern` in files matching `path_glob`; at most 200 hits."""
+        if not isinstance(pattern, str) or _NESTED_REPEAT.search(pattern):
+            raise ToolError(
+                f"grep pattern {str(pattern)[:80]!r} repeats a repeated group, which "
+                "can take exponential time; simplify it"
+            )
         try:
             regex = re.compile(pattern)
         except re.error as exc:

@@ -75,7 +75,7 @@ def invoke(argv: list[str] | None = None) -> int:
             f"fanflow: error: the journal is damaged ({exc}); move "
             "$FANFLOW_HOME/fanflow.db aside and run again\n"
         )
-        return 1
+        return 2
     except Exception as exc:  # a bug of ours: one line, the traceback only on request
         if os.environ.get("FANFLOW_DEBUG"):
             traceback.print_exc()

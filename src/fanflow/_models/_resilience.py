@@ -195,16 +195,21 @@ class AdaptiveLimit:
     """How many requests a run keeps in flight to one provider, adapted to its pushback.
 
     Additive increase, multiplicative decrease: each success raises the limit
-    by 1/limit (about one a round trip), a 429/529 halves it, once per window:
+    by 1/limit (about one a round trip), a 429/529 cuts it to 0.7x, once per window:
     refusals of requests sent before the last decrease do not count again
-    (they were sent under the old limit). It never passes the run's
-    concurrency cap, which the user set.
+    (they were sent under the old limit). Near the level that was refused last
+    it probes eight times slower. It never passes the run's concurrency cap.
     """
+
+    DECREASE = 0.7
+    PROBE_SLOWDOWN = 8
 
     def __init__(self, cap: int, on_change: Callable[[int, str], None] | None = None) -> None:
         self.cap, self.limit, self.in_flight = cap, float(cap), 0
         self._on_change = on_change
         self._window = 0
+        self._ceiling: float | None = None
+        """The limit at which the provider last pushed back."""
         self._changed = asyncio.Condition()
 
     @property
@@ -232,7 +237,11 @@ class AdaptiveLimit:
 
     def _increase(self) -> None:
         before = self.current
-        self.limit = min(float(self.cap), self.limit + 1.0 / self.limit)
+        # back to the level that last worked quickly; past it, probe slowly (a
+        # step per PROBE_SLOWDOWN round trips) so the probing itself costs few 429s
+        slow = self._ceiling is not None and self.limit >= self._ceiling - 1
+        step = 1.0 / (self.limit * (self.PROBE_SLOWDOWN if slow else 1))
+        self.limit = min(float(self.cap), self.limit + step)
         if self.current != before and self._on_change:
             self._on_change(self.current, "the provider is answering again")
 
@@ -241,6 +250,7 @@ class AdaptiveLimit:
             return
         self._window += 1
         before = self.current
-        self.limit = max(1.0, self.limit / 2)
+        self._ceiling = float(before)
+        self.limit = max(1.0, self.limit * self.DECREASE)
         if self.current != before and self._on_change:
             self._on_change(self.current, f"{why} pushed back")
