@@ -167,7 +167,9 @@ class Workspace:
 
     def grep(self, pattern: str, path_glob: str | None = None) -> list[dict[str, object]]:
         """Lines matching regex `pattern` in files matching `path_glob`; at most 200 hits."""
-        if not isinstance(pattern, str) or _NESTED_REPEAT.search(pattern):
+        if not isinstance(pattern, str):
+            raise ToolError("grep pattern must be a string", "TypeError")
+        if _NESTED_REPEAT.search(pattern):
             raise ToolError(
                 f"grep pattern {str(pattern)[:80]!r} repeats a repeated group, which "
                 "can take exponential time; simplify it"
