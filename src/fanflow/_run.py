@@ -269,18 +269,8 @@ class Run:
 
     def _journal_start(self) -> float:
         """Journal the start (or restart) of the run; the time the script's clock is frozen at."""
-        opts = self.options
         if self.mode == "new":
-            self.journal.create_run(
-                self.run_id,
-                script=self.script,
-                script_hash=hashlib.sha256(self.script.encode()).hexdigest(),
-                script_path=opts.script_path,
-                workflow_name=opts.workflow_name or self.info.meta.get("name"),
-                workspace=str(self.workspace.root),
-                args=opts.args,
-                settings=options_record(opts, self.limits, self.budget),
-            )
+            self.journal_prepare()
         if self.mode == "resume":
             spent = self.journal.usage_totals(self.run_id)
             self.budget.spent_tokens = sum(
