@@ -17,7 +17,7 @@ from pathlib import Path
 from _report import finish, publish
 
 from fanflow import FunctionModel, Journal, RunOptions, run_script
-from fanflow._run import prepare_resume
+from fanflow._resume import prepare_resume
 from fanflow._script import Sandbox
 
 

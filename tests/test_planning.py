@@ -16,7 +16,8 @@ from fanflow import FunctionModel, Journal, ModelResponse, RunOptions, Usage
 from fanflow._budget import Budget, parse_tokens
 from fanflow._fakeapi import FakeAPI
 from fanflow._planner import EXAMPLE_AUDIT, EXAMPLE_MIGRATION, make_plan
-from fanflow._run import Run, prepare_resume
+from fanflow._resume import prepare_resume
+from fanflow._run import Run
 from fanflow._script import Sandbox
 from fanflow._workspace import Workspace
 

@@ -16,7 +16,7 @@ from helpers import REPO, run
 
 from fanflow import ConfigError, Journal
 from fanflow._fakeapi import FakeAPI, Faults
-from fanflow._run import prepare_resume
+from fanflow._resume import prepare_resume
 
 KEY = "sk-resume-test-key-123456"
 FAN_OUT = "r = await gather([spawn('general', f'unit {{i}}', tools=[]) for i in range({n})])\nr"

@@ -15,12 +15,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
-
-from ._agents import AGENT_TOOLS, AgentDefinition, AgentJob, AgentRegistry, AgentTools, run_agent
+from ._admission import (
+    checked_definition,
+    checked_effort,
+    checked_max_tokens,
+    checked_model,
+    checked_schema,
+    checked_tools,
+    require_str,
+)
+from ._agents import AgentDefinition, AgentJob, AgentRegistry, AgentTools, run_agent
 from ._budget import Budget, BudgetExceeded
 from ._commands import Commands
-from ._errors import AgentCapError, ConfigError, FanflowError
+from ._errors import AgentCapError, FanflowError
 from ._journal import Journal
 from ._limits import Limits
 from ._models import (
@@ -36,9 +43,6 @@ from ._models import (
 from ._permissions import Permissions
 from ._replay import Replay, identity_of
 from ._workspace import Workspace
-
-MAX_OUTPUT_TOKENS = 200_000
-EFFORTS = ("low", "medium", "high", "xhigh", "max")
 
 
 @dataclass(frozen=True)
@@ -173,14 +177,14 @@ class Scheduler:
     ) -> int:
         """Admit one spawn; raises before any request when it would pass the agent cap."""
         self.check_fatal()
-        definition = self._definition(agent)
-        prompt_text = _require_str(prompt, "prompt")
-        granted = self._tools(tools, definition)
-        model_name = self._model_name(model, definition)
-        spawn_effort = self._effort(effort)
-        tokens = self._max_tokens(max_tokens)
-        schema_dict = _schema(schema)
-        label_text = None if label is None else _require_str(label, "label")[:200]
+        definition = checked_definition(self.registry, agent)
+        prompt_text = require_str(prompt, "prompt")
+        granted = checked_tools(tools, definition)
+        model_name = checked_model(self.models, self.settings, model, definition)
+        spawn_effort = checked_effort(effort, self.settings.agent_effort)
+        tokens = checked_max_tokens(max_tokens, self.settings.default_max_tokens)
+        schema_dict = checked_schema(schema)
+        label_text = None if label is None else require_str(label, "label")[:200]
         if self.spawned >= self.limits.max_agents:
             self.fatal = AgentCapError(
                 f"agent cap of {self.limits.max_agents} reached in phase {self.phase}; "
@@ -247,53 +251,6 @@ class Scheduler:
                 identity=identity,
             )
         self._spawns[spawn.id] = spawn
-
-    def _definition(self, agent: object) -> AgentDefinition:
-        name = _require_str(agent, "agent")
-        try:
-            return self.registry.get(name)
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
-
-    def _tools(self, tools: object, definition: AgentDefinition) -> tuple[str, ...]:
-        if tools is None:
-            return definition.tools
-        if not isinstance(tools, list) or not all(isinstance(t, str) for t in tools):
-            raise TypeError("tools= takes a list of tool names, e.g. ['read', 'grep']")
-        unknown = [t for t in tools if t not in AGENT_TOOLS]
-        if unknown:
-            raise ValueError(f"unknown tool(s) {unknown}; tools are {', '.join(AGENT_TOOLS)}")
-        return tuple(dict.fromkeys(tools))
-
-    def _model_name(self, model: object, definition: AgentDefinition) -> str:
-        name = model or definition.model or self.settings.agent_model or self.settings.model
-        name = _require_str(name, "model")
-        try:
-            self.models.get(name)
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
-        return name
-
-    def _effort(self, effort: object) -> str:
-        if effort is None:
-            return self.settings.agent_effort
-        if effort not in EFFORTS:
-            raise ValueError(f"effort must be one of {', '.join(EFFORTS)} (got {effort!r})")
-        return str(effort)
-
-    def _max_tokens(self, max_tokens: object) -> int:
-        if max_tokens is None:
-            return self.settings.default_max_tokens
-        if (
-            not isinstance(max_tokens, int)
-            or isinstance(max_tokens, bool)
-            or not 1 <= max_tokens <= MAX_OUTPUT_TOKENS
-        ):
-            raise ValueError(
-                f"max_tokens must be an integer from 1 to {MAX_OUTPUT_TOKENS:,} "
-                f"(got {str(max_tokens)[:40]})"
-            )
-        return max_tokens
 
     def gather_limit(self, concurrency: object, count: int) -> int:
         """How many gather workers to run: the script's number can only lower the cap."""
@@ -418,21 +375,3 @@ class Scheduler:
         self.journal.event(
             self.run_id, "unit_failed", f"gathered unit {index} raised {text}", phase=self.phase
         )
-
-
-def _require_str(value: object, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise TypeError(f"{what} must be a non-empty string (got {type(value).__name__})")
-    return value
-
-
-def _schema(schema: object) -> dict[str, Any] | None:
-    if schema is None:
-        return None
-    if not isinstance(schema, dict):
-        raise TypeError("schema= takes a JSON Schema dict")
-    try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise ValueError(f"schema= is not valid JSON Schema: {exc.message}") from None
-    return schema

@@ -17,7 +17,7 @@ from .._errors import ConfigError
 from .._journal import Journal, effective_status
 from .._journal._lifecycle import LIVE
 from .._report import build_report
-from .._run import prepare_resume
+from .._resume import prepare_resume
 from .._views import EXIT_CODES, follow_run
 from ._run_cmd import execute_in_foreground, print_report, run_in_background
 

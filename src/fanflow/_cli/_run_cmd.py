@@ -165,7 +165,7 @@ def _positive(value: int | None, flag: str) -> int | None:
 
 
 def _effort(value: str) -> str:
-    from .._scheduler import EFFORTS
+    from .._admission import EFFORTS
 
     if value not in EFFORTS:
         raise ConfigError(f"--agent-effort must be one of {', '.join(EFFORTS)} (got {value!r})")

@@ -18,7 +18,8 @@ from typing import Annotated
 import typer
 
 from .._journal import Journal, default_home
-from .._run import Run, options_from_row
+from .._resume import options_from_row
+from .._run import Run
 from .._script import Sandbox
 
 
