@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ._errors import ConfigError, RunError
 from ._models import Usage
+from ._models._base import billed_tokens
 
 _AMOUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*$")
 _SCALE = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
@@ -49,15 +50,6 @@ def parse_usd(text: str | float | None, flag: str = "--budget-usd") -> float | N
     if value <= 0:
         raise ConfigError(f"{flag} must be more than 0 (got {text!r})")
     return value
-
-
-def billed_tokens(usage: Usage) -> int:
-    return (
-        usage.input_tokens
-        + usage.output_tokens
-        + usage.cache_read_input_tokens
-        + usage.cache_creation_input_tokens
-    )
 
 
 @dataclass(kw_only=True)

@@ -29,6 +29,7 @@ from ._journal import Journal
 from ._limits import Limits
 from ._liveness import alive, options_record
 from ._models import AdaptiveLimit, Model
+from ._models._base import billed_tokens
 from ._permissions import Asker, Permissions
 from ._replay import Replay
 from ._report import build_report
@@ -273,15 +274,7 @@ class Run:
             self.journal_prepare()
         if self.mode == "resume":
             spent = self.journal.usage_totals(self.run_id)
-            self.budget.spent_tokens = sum(
-                spent[k]
-                for k in (
-                    "input_tokens",
-                    "output_tokens",
-                    "cache_read_input_tokens",
-                    "cache_creation_input_tokens",
-                )
-            )
+            self.budget.spent_tokens = billed_tokens(spent)
             self.budget.spent_usd = spent["cost_usd"] or 0.0
             self.journal.restart_run(self.run_id)
             self.journal.event(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import sys
@@ -18,7 +19,7 @@ from .._budget import parse_tokens, parse_usd
 from .._config import load_config
 from .._journal import Journal, default_home
 from .._limits import Limits
-from .._models import resolve_model
+from .._models import Usage, resolve_model
 from .._planner import Plan, make_plan
 from .._run import Run, RunOptions
 from .._script import Sandbox
@@ -150,15 +151,10 @@ def _print_answer(plan: Plan, lead: Any, as_json: bool) -> None:
     if not as_json:
         Console().print(plan.answer, markup=False, highlight=False)
         return
-    usage = {
-        k: sum(getattr(u, k) for u in plan.usage)
-        for k in (
-            "input_tokens",
-            "output_tokens",
-            "cache_read_input_tokens",
-            "cache_creation_input_tokens",
-        )
-    }
+    total = Usage()
+    for used in plan.usage:
+        total += used
+    usage: dict[str, Any] = dataclasses.asdict(total)
     costs = [lead.price(u) for u in plan.usage]
     usage["cost_usd"] = None if None in costs else sum(costs)
     sys.stdout.write(

@@ -18,16 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ConfigError
+from .._models._base import TOKEN_FIELDS
 from .._redact import redact
 from ._lifecycle import LifecycleRecords
 from ._schema import migrate
 
-_TOKEN_KEYS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_input_tokens",
-    "cache_creation_input_tokens",
-)
 FLUSH_S = 0.05
 _OPEN: weakref.WeakSet[Journal] = weakref.WeakSet()
 
@@ -376,7 +371,7 @@ class Journal(LifecycleRecords):
             for status in ("succeeded", "failed", "running"):
                 phase[status] = by_status.get(status, 0)
             used = tokens.get(phase["name"], {})
-            for key in _TOKEN_KEYS:
+            for key in TOKEN_FIELDS:
                 phase[key] = used.get(key) or 0
         return phases
 

@@ -7,6 +7,7 @@ its reply back into a `ModelResponse`. The subagent loop never sees an SDK type.
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -67,6 +68,22 @@ class Usage:
         self.cache_read_input_tokens += other.cache_read_input_tokens
         self.cache_creation_input_tokens += other.cache_creation_input_tokens
         return self
+
+
+TOKEN_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+)
+"""Every kind of token a call is billed for, as `Usage` fields and report keys."""
+
+
+def billed_tokens(usage: Usage | Mapping[str, int]) -> int:
+    """All tokens billed: input, output, cache reads and writes (a Usage or a report dict)."""
+    if isinstance(usage, Usage):
+        return sum(getattr(usage, field) for field in TOKEN_FIELDS)
+    return sum(usage.get(field) or 0 for field in TOKEN_FIELDS)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
+from .._models._base import billed_tokens
+
 EXIT_CODES = {
     "succeeded": 0,
     "partial": 0,
@@ -58,15 +60,7 @@ def _cell(value: Any) -> str:
 
 def summary_line(report: dict[str, Any]) -> str:
     agents, usage = report["agents"], report["usage"]
-    tokens = sum(
-        usage[k]
-        for k in (
-            "input_tokens",
-            "output_tokens",
-            "cache_read_input_tokens",
-            "cache_creation_input_tokens",
-        )
-    )
+    tokens = billed_tokens(usage)
     cost = "" if usage["cost_usd"] is None else f", ${usage['cost_usd']:.4f}"
     return (
         f"run {report['run_id']} {report['status']}: {agents['spawned']} agents "

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._journal import Journal, effective_status
+from .._models._base import billed_tokens
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,7 @@ class RunSnapshot:
 
     @property
     def total_tokens(self) -> int:
-        u = self.usage
-        return (
-            u.get("input_tokens", 0)
-            + u.get("output_tokens", 0)
-            + u.get("cache_read_input_tokens", 0)
-            + u.get("cache_creation_input_tokens", 0)
-        )
+        return billed_tokens(self.usage)
 
 
 def take_snapshot(journal: Journal, run_id: str, events: int = 4) -> RunSnapshot:
