@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -15,7 +15,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from .._journal import Journal
+from .._journal import Journal, effective_status
+from .._journal._lifecycle import LIVE
 from ._snapshot import RunSnapshot, take_snapshot
 
 REFRESH_S = 0.25
@@ -73,10 +74,15 @@ def _status_style(status: str) -> str:
 
 @contextlib.asynccontextmanager
 async def live_progress(
-    journal: Journal, started: asyncio.Event, run_id_of: callable, console: Console
+    journal: Journal, started: asyncio.Event, run_id_of: Callable[[], str], console: Console
 ) -> AsyncIterator[None]:
-    """Redraw while the body runs; plain lines when `console` is not a terminal."""
-    task = asyncio.create_task(_draw(journal, started, run_id_of, console))
+    """Redraw while the body runs (from when `started` is set); the last frame stays."""
+
+    async def draw() -> None:
+        await started.wait()
+        await _follow(journal, run_id_of(), console, until=lambda: False)
+
+    task = asyncio.create_task(draw())
     try:
         yield
     finally:
@@ -85,33 +91,43 @@ async def live_progress(
             await task
 
 
-async def _draw(
-    journal: Journal, started: asyncio.Event, run_id_of: callable, console: Console
+async def follow_run(
+    journal: Journal, run_id: str, console: Console, *, quiet: bool = False
 ) -> None:
-    await started.wait()
-    run_id = run_id_of()
+    """Draw a run's progress from the journal until it ends (any process, any terminal)."""
+
+    def done() -> bool:
+        return effective_status(journal.get_run(run_id)) not in LIVE
+
+    if quiet:
+        while not done():  # noqa: ASYNC110 - another process writes the journal: poll it
+            await asyncio.sleep(REFRESH_S)
+        return
+    await _follow(journal, run_id, console, until=done)
+
+
+async def _follow(
+    journal: Journal, run_id: str, console: Console, *, until: Callable[[], bool]
+) -> None:
+    """Redraw until `until()` or cancellation, then draw once more: a live table on a
+    terminal, else one plain line per phase start and per event."""
     if not console.is_terminal:
-        await _plain_lines(journal, run_id, console)
+        seen: set[str] = set()
+        last = 0
+        try:
+            while not until():
+                last = _emit(journal, run_id, console, seen, last)
+                await asyncio.sleep(REFRESH_S)
+        finally:
+            _emit(journal, run_id, console, seen, last)
         return
     with Live(console=console, auto_refresh=False, transient=False) as live:
         try:
-            while True:
+            while not until():
                 live.update(render_snapshot(take_snapshot(journal, run_id)), refresh=True)
                 await asyncio.sleep(REFRESH_S)
         finally:
             live.update(render_snapshot(take_snapshot(journal, run_id)), refresh=True)
-
-
-async def _plain_lines(journal: Journal, run_id: str, console: Console) -> None:
-    """One line per phase start and per event; no redraws, for logs and pipes."""
-    seen_phases: set[str] = set()
-    last_event = 0
-    try:
-        while True:
-            last_event = _emit(journal, run_id, console, seen_phases, last_event)
-            await asyncio.sleep(REFRESH_S)
-    finally:
-        _emit(journal, run_id, console, seen_phases, last_event)
 
 
 def _emit(journal: Journal, run_id: str, console: Console, seen: set[str], after: int) -> int:
@@ -124,32 +140,3 @@ def _emit(journal: Journal, run_id: str, console: Console, seen: set[str], after
         if event["kind"] != "print":
             console.print(f"{event['kind']}: {event['message']}", highlight=False, markup=False)
     return after
-
-
-async def follow_run(
-    journal: Journal, run_id: str, console: Console, *, quiet: bool = False
-) -> None:
-    """Draw a run's progress from the journal until it ends (any process, any terminal)."""
-    from .._journal import effective_status
-    from .._journal._lifecycle import LIVE
-
-    def done() -> bool:
-        return effective_status(journal.get_run(run_id)) not in LIVE
-
-    if quiet:
-        while not done():  # noqa: ASYNC110 - another process writes the journal: poll it
-            await asyncio.sleep(REFRESH_S)
-        return
-    if not console.is_terminal:
-        seen: set[str] = set()
-        last = 0
-        while not done():
-            last = _emit(journal, run_id, console, seen, last)
-            await asyncio.sleep(REFRESH_S)
-        _emit(journal, run_id, console, seen, last)
-        return
-    with Live(console=console, auto_refresh=False, transient=False) as live:
-        while not done():
-            live.update(render_snapshot(take_snapshot(journal, run_id)), refresh=True)
-            await asyncio.sleep(REFRESH_S)
-        live.update(render_snapshot(take_snapshot(journal, run_id)), refresh=True)
