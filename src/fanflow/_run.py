@@ -81,10 +81,12 @@ class Run:
         run_id: str | None = None,
         mode: str = "new",
         estimating: Assumptions | None = None,
+        estimated_models: Any = None,
     ) -> None:
         """`mode`: "new"; "prepared" (the row exists, e.g. for --background); "resume".
 
-        With `estimating`, the run is the no-model twin that `estimate` executes.
+        With `estimating`, the run is the no-model twin that `estimate` executes,
+        answering for the real run's `estimated_models`.
         """
         self.script, self.options, self.journal = script, options, journal
         self.run_id = run_id or new_run_id()
@@ -111,15 +113,16 @@ class Run:
             declared_commands=frozenset(self.commands.declared),
             on_block=lambda message: self.journal.event(self.run_id, "blocked", message),
         )
-        self.models: Any = ModelCache(models, prices=config.prices, limiter=self._limiter)
-        for name in {options.model, options.agent_model} - {None}:
-            self.models.get(name)  # type: ignore[arg-type]  # unknown model: ConfigError now
-        if estimating is not None:
-            self.models = EstimatingModels(self.models, estimating)
+        if estimating is not None:  # the twin stands in for `estimated_models`, never calls them
+            self.models: Any = EstimatingModels(estimated_models, estimating)
+        else:
+            self.models = ModelCache(models, prices=config.prices, limiter=self._limiter)
+            for name in {options.model, options.agent_model} - {None}:
+                self.models.get(name)  # type: ignore[arg-type]  # unknown model: ConfigError now
         self.info: ScriptInfo = check_syntax_and_names(script, options.script_path, self.registry)
-        for agent_type in set(self.info.agent_types):  # an agent file's model: known now
-            model = self.registry.get(agent_type).model
-            if model and estimating is None:
+        for agent_type in set(self.info.agent_types) if estimating is None else ():
+            model = self.registry.get(agent_type).model  # an agent file's model: known now
+            if model:
                 self.models.get(model)
         self.replay = Replay(journal, self.run_id) if mode == "resume" else Replay()
         self.budget = Budget(
@@ -154,8 +157,8 @@ class Run:
             journal,
             run_id=self.run_id,
             estimating=assumptions,
+            estimated_models=self.models,
         )
-        twin.models._real = self.models  # the real models' prices and context, never called
         report = await twin.execute(sandbox)
         summary = summarize(journal, self.run_id, report, assumptions)
         journal.close()
