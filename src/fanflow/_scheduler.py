@@ -93,13 +93,12 @@ class ModelCache:
 
     def get(self, name: str) -> Model:
         if name not in self._models:
-            provider = "anthropic" if name.startswith("claude-") else name.partition(":")[0]
-            if self._limiter is not None and provider not in self.limiters:
-                limit = self._limiter(provider)
-                if limit is not None:
-                    self.limiters[provider] = limit
             self._models[name] = resolve_model(
-                name, prices=self._prices, backoffs=self._backoffs, limiters=self.limiters
+                name,
+                prices=self._prices,
+                backoffs=self._backoffs,
+                limiters=self.limiters,
+                new_limiter=self._limiter,
             )
         return self._models[name]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from .._errors import ConfigError
 from ._anthropic import AnthropicModel
@@ -52,11 +53,13 @@ def resolve_model(
     prices: dict[str, Price] | None = None,
     backoffs: dict[str, SharedBackoff] | None = None,
     limiters: dict[str, AdaptiveLimit] | None = None,
+    new_limiter: Callable[[str], AdaptiveLimit | None] | None = None,
 ) -> Model:
     """Build the model named by `spec` (`sim`, `anthropic:NAME`, `openai:NAME`, `claude-…`).
 
-    `backoffs` holds one shared back-off per provider, so every model of a
-    provider in one run waits together when the provider pushes back.
+    `backoffs` and `limiters` hold one shared back-off and adaptive limit per
+    provider, so every model of a provider in one run waits and backs off
+    together; `new_limiter` makes a provider's limit the first time it is needed.
     """
     spec = spec.strip()
     if spec == "sim" or spec.startswith("sim:"):
@@ -69,8 +72,13 @@ def resolve_model(
         raise ConfigError(
             f"unknown model {spec!r}; use sim, anthropic:MODEL, openai:MODEL or a claude-… name"
         )
-    backoff = (backoffs or {}).setdefault(provider, SharedBackoff())
-    limiter = (limiters or {}).get(provider)
+    backoff = (backoffs if backoffs is not None else {}).setdefault(provider, SharedBackoff())
+    limiters = limiters if limiters is not None else {}
+    if provider not in limiters and new_limiter is not None:
+        made = new_limiter(provider)
+        if made is not None:
+            limiters[provider] = made
+    limiter = limiters.get(provider)
     return providers[provider](name.strip(), prices=prices, backoff=backoff, limiter=limiter)
 
 
