@@ -10,14 +10,12 @@ text for the rest of the run.
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
 from ._base import Message, ModelRequest, ModelResponse, ToolCall, Usage
-from ._pricing import Price
 from ._provider import ProviderModel, checked_response
-from ._resilience import AdaptiveLimit, SharedBackoff, classify, window_reset
+from ._resilience import classify, window_reset
 
 KEY_VAR = "ANTHROPIC_API_KEY"
 STREAM_ABOVE_MAX_TOKENS = 16_000
@@ -38,27 +36,12 @@ class AnthropicModel(ProviderModel):
 
     provider = "anthropic"
     key_var = KEY_VAR
+    base_url_var = "ANTHROPIC_BASE_URL"
+    client_class = "AsyncAnthropic"
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        timeout: float = 600.0,
-        prices: dict[str, Price] | None = None,
-        backoff: SharedBackoff | None = None,
-        limiter: AdaptiveLimit | None = None,
-    ) -> None:
-        import anthropic
-
-        super().__init__(name, prices=prices, backoff=backoff, limiter=limiter)
+    def __init__(self, name: str, **options: Any) -> None:
+        super().__init__(name, **options)
         self.supports_mid_system = takes_mid_system(name)
-        self._sdk = anthropic
-        self._client = anthropic.AsyncAnthropic(
-            api_key=self.api_key(),
-            base_url=os.environ.get("ANTHROPIC_BASE_URL") or None,
-            max_retries=0,
-            timeout=timeout,
-        )
 
     async def _call(self, req: ModelRequest) -> ModelResponse:
         params = self._params(req)

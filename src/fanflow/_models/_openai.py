@@ -10,13 +10,11 @@ fan-out, and cached tokens come back in `prompt_tokens_details`.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from ._base import Message, ModelRequest, ModelResponse, ToolCall, Usage
-from ._pricing import Price
 from ._provider import ProviderModel, checked_response
-from ._resilience import AdaptiveLimit, SharedBackoff, classify, window_reset
+from ._resilience import classify, window_reset
 
 KEY_VAR = "OPENAI_API_KEY"
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
@@ -33,26 +31,8 @@ class OpenAIModel(ProviderModel):
     provider = "openai"
     key_var = KEY_VAR
     key_hint = " (any OpenAI-compatible server: also OPENAI_BASE_URL)"
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        timeout: float = 600.0,
-        prices: dict[str, Price] | None = None,
-        backoff: SharedBackoff | None = None,
-        limiter: AdaptiveLimit | None = None,
-    ) -> None:
-        import openai
-
-        super().__init__(name, prices=prices, backoff=backoff, limiter=limiter)
-        self._sdk = openai
-        self._client = openai.AsyncOpenAI(
-            api_key=self.api_key(),
-            base_url=os.environ.get("OPENAI_BASE_URL") or None,
-            max_retries=0,
-            timeout=timeout,
-        )
+    base_url_var = "OPENAI_BASE_URL"
+    client_class = "AsyncOpenAI"
 
     async def _call(self, req: ModelRequest) -> ModelResponse:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import importlib
 import os
 from typing import Any
 
@@ -18,11 +19,15 @@ class ProviderModel(Model):
     provider = "provider"
     key_var = "PROVIDER_API_KEY"
     key_hint = ""
+    base_url_var = "PROVIDER_BASE_URL"
+    client_class = "AsyncClient"
+    """The SDK's async client class, in the module named like `provider`."""
 
     def __init__(
         self,
         name: str,
         *,
+        timeout: float = 600.0,
         prices: dict[str, Price] | None = None,
         backoff: SharedBackoff | None = None,
         limiter: AdaptiveLimit | None = None,
@@ -32,7 +37,14 @@ class ProviderModel(Model):
         self.name = f"{self.provider}:{name}"
         self._price = price_for(self.name, prices)
         self._backoff = backoff or SharedBackoff()
-        self._client: Any = None
+        self._sdk = importlib.import_module(self.provider)  # imported only when used
+        # one client per model for the whole run; retries are ours (with_retries), not the SDK's
+        self._client: Any = getattr(self._sdk, self.client_class)(
+            api_key=self.api_key(),
+            base_url=os.environ.get(self.base_url_var) or None,
+            max_retries=0,
+            timeout=timeout,
+        )
 
     def api_key(self) -> str:
         key = os.environ.get(self.key_var)
@@ -47,8 +59,7 @@ class ProviderModel(Model):
         return self._price.cost(usage) if self._price else None
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
+        await self._client.close()
 
     async def request(self, req: ModelRequest) -> ModelResponse:
         retries = 0
