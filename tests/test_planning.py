@@ -308,3 +308,9 @@ def test_budget_over_by_messages():
     assert "by $1.00" in budget.over_by(500, 2.0)
     assert "no dollar figure" in budget.over_by(500, None)
     assert budget.over_by(500, 0.5) is None
+
+
+def test_do_checks_its_run_options_before_the_lead_model_is_called(tmp_path):
+    proc = fanflow("do", AUDIT_TASK, "--concurrency", "0", env={"FANFLOW_HOME": str(tmp_path)})
+    assert proc.returncode == 2
+    assert "--concurrency must be at least 1 (got 0)" in proc.stderr

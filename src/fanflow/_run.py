@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ._admission import EFFORTS
 from ._agents import AgentRegistry
 from ._bridge import host_functions
 from ._budget import Budget
@@ -61,6 +62,17 @@ class RunOptions:
     """auto, prompt or read-only: what scripts and agents may change (docs/permissions.md)."""
     script_path: str = "script.py"
     workflow_name: str | None = None
+
+    def __post_init__(self) -> None:
+        # here, not in one CLI command: `run`, `do` and run_script() all need it, and a 0
+        # would otherwise fall through to the default cap unnoticed
+        for flag, value in (("--concurrency", self.concurrency), ("--max-agents", self.max_agents)):
+            if value is not None and value < 1:
+                raise ConfigError(f"{flag} must be at least 1 (got {value})")
+        if self.agent_effort not in EFFORTS:
+            raise ConfigError(
+                f"--agent-effort must be one of {', '.join(EFFORTS)} (got {self.agent_effort!r})"
+            )
 
 
 def new_run_id() -> str:

@@ -78,6 +78,17 @@ async def approve(
     return estimate
 
 
+async def check_and_approve(
+    run: Run, sandbox: Sandbox, *, yes: bool, dry_run: bool, planned: bool, as_json: bool
+) -> None:
+    """The sandbox's check, then `approve`; a refusal is journaled and exits 3."""
+    await run.check(sandbox)
+    try:
+        await approve(run, sandbox, yes=yes, dry_run=dry_run, planned=planned, as_json=as_json)
+    except Refused as refusal:
+        refuse(run, str(refusal), as_json)
+
+
 def _ask(err: Console) -> str:
     while True:
         err.print(

@@ -111,16 +111,7 @@ def do_command(
     as_json: AsJson = False,
 ) -> None:
     """Plan TASK with the lead model, show the approval card, and run it."""
-    plan, lead = asyncio.run(_plan(task, model, workspace, effort))
-    if plan.answer is not None:
-        _print_answer(plan, lead, as_json)
-        return
-    path = _save(plan.script or "", task, None)
-    if not as_json:
-        Console(stderr=True).print(
-            f"planned in {plan.attempts} attempt(s): {path}", highlight=False
-        )
-    options = RunOptions(
+    options = RunOptions(  # checked before the lead model is paid for
         model=model,
         agent_model=agent_model,
         agent_effort=agent_effort,
@@ -132,8 +123,17 @@ def do_command(
         budget_usd=parse_usd(budget_usd),
         permission_mode=permission_mode,
         limits=Limits(),
-        script_path=str(path),
     )
+    plan, lead = asyncio.run(_plan(task, model, workspace, effort))
+    if plan.answer is not None:
+        _print_answer(plan, lead, as_json)
+        return
+    path = _save(plan.script or "", task, None)
+    if not as_json:
+        Console(stderr=True).print(
+            f"planned in {plan.attempts} attempt(s): {path}", highlight=False
+        )
+    options = dataclasses.replace(options, script_path=str(path))
     run = Run(plan.script or "", options, Journal())
     run.lead_usage = [(lead.name, usage, lead.price(usage)) for usage in plan.usage]
     if background:

@@ -18,7 +18,7 @@ from .._limits import Limits
 from .._run import Run, RunOptions, read_script
 from .._script import Sandbox
 from .._views import EXIT_CODES, live_progress, print_result, summary_line
-from ._approval import Refused, approve, refuse
+from ._approval import check_and_approve
 from ._worker import start_worker
 from ._workflows import locate_script
 
@@ -71,11 +71,11 @@ def run_command(
     options = RunOptions(
         model=model,
         agent_model=agent_model,
-        agent_effort=_effort(agent_effort),
+        agent_effort=agent_effort,
         workspace=workspace,
         args=parse_args(arg or []),
-        concurrency=_positive(concurrency, "--concurrency"),
-        max_agents=_positive(max_agents, "--max-agents"),
+        concurrency=concurrency,
+        max_agents=max_agents,
         limits=Limits(),
         permission_mode=permission_mode,
         budget_tokens=parse_tokens(budget),
@@ -99,11 +99,9 @@ async def execute_in_foreground(
 ) -> dict:
     """Check, estimate and approve, then execute with live progress on stderr."""
     async with Sandbox() as sandbox:
-        await run.check(sandbox)
-        try:
-            await approve(run, sandbox, yes=yes, dry_run=dry_run, planned=planned, as_json=as_json)
-        except Refused as refusal:
-            refuse(run, str(refusal), as_json)
+        await check_and_approve(
+            run, sandbox, yes=yes, dry_run=dry_run, planned=planned, as_json=as_json
+        )
         if as_json:
             return await run.execute(sandbox)
         async with live_progress(
@@ -122,11 +120,9 @@ async def run_in_background(
             "has none: use auto or read-only"
         )
     async with Sandbox() as sandbox:
-        await run.check(sandbox)
-        try:
-            await approve(run, sandbox, yes=yes, dry_run=False, planned=planned, as_json=as_json)
-        except Refused as refusal:
-            refuse(run, str(refusal), as_json)
+        await check_and_approve(
+            run, sandbox, yes=yes, dry_run=False, planned=planned, as_json=as_json
+        )
     if not resume:
         run.journal_prepare()
     log = start_worker(run.run_id, resume=resume)
@@ -156,17 +152,3 @@ def print_report(report: dict, as_json: bool) -> None:
     err.print(
         summary_line(report) + f" (details: fanflow show {report['run_id']})", highlight=False
     )
-
-
-def _positive(value: int | None, flag: str) -> int | None:
-    if value is not None and value < 1:
-        raise ConfigError(f"{flag} must be at least 1 (got {value})")
-    return value
-
-
-def _effort(value: str) -> str:
-    from .._admission import EFFORTS
-
-    if value not in EFFORTS:
-        raise ConfigError(f"--agent-effort must be one of {', '.join(EFFORTS)} (got {value!r})")
-    return value
