@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ._models import Model, ModelRequest, ModelResponse, ToolCall, Usage, estimate_tokens
-from ._models._sim import _mentioned_paths, conversation_text
+from ._models._sim import conversation_text, files_read, mentioned_paths
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class EstimatingModel(Model):
             )
         )
         first_turn = not any(m.tool_results for m in req.messages)
-        paths = _mentioned_paths(req.messages[0].text) if req.messages else []
+        paths = mentioned_paths(req.messages[0].text) if req.messages else []
         if first_turn and paths and any(t.name == "read" for t in req.tools):
             calls = [ToolCall(f"est_{i}", "read", {"path": p}) for i, p in enumerate(paths)]
             usage.output_tokens = estimate_tokens(json.dumps([c.input for c in calls]))
@@ -97,15 +97,9 @@ def _rewrites(req: ModelRequest) -> list[ToolCall]:
     """An agent that may write rewrites each file it read, once (edits, migrations)."""
     if any(c.name == "write" for m in req.messages for c in m.tool_calls):
         return []
-    asked = {
-        c.id: c.input.get("path") for m in req.messages for c in m.tool_calls if c.name == "read"
-    }
-    results = [
-        r for m in req.messages for r in m.tool_results if r.call_id in asked and not r.is_error
-    ]
     return [
-        ToolCall(f"est_w{i}", "write", {"path": asked[r.call_id], "text": r.content})
-        for i, r in enumerate(results)
+        ToolCall(f"est_w{i}", "write", {"path": path, "text": text})
+        for i, (path, text) in enumerate(files_read(req.messages).items())
     ]
 
 

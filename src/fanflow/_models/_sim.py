@@ -81,7 +81,7 @@ class SimModel(Model):
                     ToolCall(f"sim_{first + i}", "read", {"path": p}) for i, p in enumerate(paths)
                 ]
                 return self._reply(req, "", calls)
-        text = _answer(req, prompt, _read_text(req.messages), _files_read(req.messages))
+        text = _answer(req, prompt, _read_text(req.messages), files_read(req.messages))
         return self._reply(req, text, [])
 
     def _reply(self, req: ModelRequest, text: str, calls: list[ToolCall]) -> ModelResponse:
@@ -127,10 +127,10 @@ def _to_read(req: ModelRequest, prompt: str) -> list[str]:
     """What to read next: the paths in the prompt first; a reviewer then follows
     `related` markers, since what guards shared state is often in another file."""
     if not _has_tool_results(req.messages):
-        return _mentioned_paths(prompt)
+        return mentioned_paths(prompt)
     if req.agent_type != "reviewer":
         return []
-    read = _files_read(req.messages)
+    read = files_read(req.messages)
     asked = {c.input.get("path") for m in req.messages for c in m.tool_calls if c.name == "read"}
     wanted: dict[str, None] = {}
     for path, content in read.items():
@@ -142,7 +142,7 @@ def _to_read(req: ModelRequest, prompt: str) -> list[str]:
     return list(wanted)
 
 
-def _files_read(messages: list[Message]) -> dict[str, str]:
+def files_read(messages: list[Message]) -> dict[str, str]:
     """Path -> content of every file this conversation read successfully."""
     asked = {c.id: c.input.get("path") for m in messages for c in m.tool_calls if c.name == "read"}
     return {
@@ -157,7 +157,7 @@ def _read_text(messages: list[Message]) -> str:
     return "\n".join(r.content for m in messages for r in m.tool_results if not r.is_error)
 
 
-def _mentioned_paths(prompt: str) -> list[str]:
+def mentioned_paths(prompt: str) -> list[str]:
     seen: dict[str, None] = {}
     for path in _PATH.findall(prompt):
         if not path[0].isdigit():
@@ -173,14 +173,14 @@ def _answer(req: ModelRequest, prompt: str, read: str, files: dict[str, str]) ->
         return json.dumps(_review(prompt, read, files))
     if role == "synthesizer":
         return _synthesize(req.messages)
-    files = sorted(set(_mentioned_paths(prompt))) if read else []
+    files = sorted(set(mentioned_paths(prompt))) if read else []
     return json.dumps(
         {"answer": f"sim read {len(files)} file(s)", "files": files, "prompt_chars": len(prompt)}
     )
 
 
 def _audit(prompt: str, read: str) -> dict[str, Any]:
-    files = _mentioned_paths(prompt)
+    files = mentioned_paths(prompt)
     findings = [
         {
             "id": m["id"],
