@@ -176,3 +176,27 @@ def test_get_run_last_and_prefix_and_unknown(tmp_path):
     assert journal.get_run("20260101-000000-a")["id"] == "20260101-000000-aaaa"
     with pytest.raises(ConfigError, match="is not a run id"):
         journal.get_run("nope")
+
+
+async def test_closing_with_a_batch_pending_leaves_no_stray_commit(tmp_path):
+    errors = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    journal = Journal(tmp_path / "j.db")
+    journal.create_run(
+        "r",
+        script="1",
+        script_hash="h",
+        script_path=None,
+        workflow_name=None,
+        workspace="/w",
+        args={},
+        settings={},
+    )
+    journal.event("r", "log", "batched, not yet committed")
+    journal.close()
+    await asyncio.sleep(0.1)  # past the flush delay
+    assert errors == []
+    assert [e["message"] for e in Journal(tmp_path / "j.db").events("r")] == [
+        "batched, not yet committed"
+    ]

@@ -60,7 +60,7 @@ class Journal(LifecycleRecords):
             raise ConfigError(
                 f"cannot create {self.path.parent}: {exc}; set FANFLOW_HOME"
             ) from None
-        self._flush_pending = False
+        self._flush: asyncio.TimerHandle | None = None
         new_file = str(self.path) != ":memory:" and not self.path.exists()
         self.db = self._open()
         if new_file:
@@ -107,12 +107,13 @@ class Journal(LifecycleRecords):
         except RuntimeError:
             self.commit()
             return
-        if not self._flush_pending:
-            self._flush_pending = True
-            loop.call_later(FLUSH_S, self.commit)
+        if self._flush is None:
+            self._flush = loop.call_later(FLUSH_S, self.commit)
 
     def commit(self) -> None:
-        self._flush_pending = False
+        if self._flush is not None:  # a commit now makes the scheduled one moot
+            self._flush.cancel()
+            self._flush = None
         if self.db.in_transaction:
             self.db.execute("COMMIT")
 
