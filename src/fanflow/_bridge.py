@@ -8,6 +8,7 @@ can catch (`ValueError`, `PermissionError`, ...), with the same message.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 from collections.abc import Callable
 from typing import Any
@@ -43,7 +44,7 @@ def _translate(error: FanflowError) -> Exception:
 
 
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
-    if _is_async(fn):
+    if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
         async def async_wrapper(*args: Any) -> Any:
@@ -62,12 +63,6 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise _translate(exc) from None
 
     return wrapper
-
-
-def _is_async(fn: Callable[..., Any]) -> bool:
-    import inspect
-
-    return inspect.iscoroutinefunction(fn)
 
 
 def host_functions(scheduler: Scheduler, on_log: Callable[[str], None]) -> dict[str, Any]:
