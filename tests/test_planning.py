@@ -25,6 +25,28 @@ KEY = "sk-plan-test-key-0123456789"
 AUDIT_TASK = "audit examples/race_audit/sample for race conditions"
 
 
+async def fanflow_on(api: FakeAPI, home, *args: str) -> tuple[int, bytes, bytes]:
+    """The CLI in a subprocess, on anthropic against `api`, with its own FANFLOW_HOME."""
+    env = {
+        **os.environ,
+        "ANTHROPIC_API_KEY": KEY,
+        "ANTHROPIC_BASE_URL": api.url,
+        "FANFLOW_HOME": str(home),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fanflow",
+        *args,
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    return proc.returncode, out, err
+
+
 def fanflow(*args: str, env: dict | None = None, cwd=REPO):
     return subprocess.run(
         [sys.executable, "-m", "fanflow", *args],
@@ -87,27 +109,16 @@ async def test_type_error_then_fixed_script_yields_a_checked_script(monkeypatch)
 async def test_a_lead_model_that_never_fixes_it_fails_clearly_after_3_attempts(tmp_path):
     broken = "```python\nr = await spwan('general', 'x')\n```"
     async with FakeAPI(api_key=KEY, brain=await scripted_planner([broken])) as api:
-        env = {
-            "ANTHROPIC_API_KEY": KEY,
-            "ANTHROPIC_BASE_URL": api.url,
-            "FANFLOW_HOME": str(tmp_path),
-        }
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "fanflow",
+        code, _, err = await fanflow_on(
+            api,
+            tmp_path,
             "plan",
             "do it",
             "--model",
             "anthropic:claude-opus-4-8",
-            cwd=REPO,
-            env={**os.environ, **env},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
         )
-        _, err = await proc.communicate()
         attempts = len(api.requests)
-    assert proc.returncode == 2
+    assert code == 2
     assert "wrote no script that checks in 3 attempts" in err.decode()
     assert "`spwan` used when not defined" in err.decode()
     assert attempts == 3 and "Traceback" not in err.decode()
@@ -115,28 +126,17 @@ async def test_a_lead_model_that_never_fixes_it_fails_clearly_after_3_attempts(t
 
 async def test_do_plans_runs_and_reports_on_anthropic_against_the_fake_api(tmp_path):
     async with FakeAPI(api_key=KEY) as api:
-        env = {
-            "ANTHROPIC_API_KEY": KEY,
-            "ANTHROPIC_BASE_URL": api.url,
-            "FANFLOW_HOME": str(tmp_path),
-        }
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "fanflow",
+        code, out, err = await fanflow_on(
+            api,
+            tmp_path,
             "do",
             AUDIT_TASK,
             "--model",
             "anthropic:claude-opus-4-8",
             "--yes",
             "--json",
-            cwd=REPO,
-            env={**os.environ, **env},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
         )
-        out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
+    assert code == 0, err.decode()
     report = json.loads(out)
     assert report["status"] == "succeeded"
     assert report["result"].startswith("# Report: 5 confirmed finding(s), 3 refuted")
@@ -164,15 +164,9 @@ def test_planned_run_without_yes_and_no_terminal_is_refused(tmp_path):
 
 async def test_estimate_over_budget_refuses_with_zero_subagent_calls(tmp_path):
     async with FakeAPI(api_key=KEY) as api:
-        env = {
-            "ANTHROPIC_API_KEY": KEY,
-            "ANTHROPIC_BASE_URL": api.url,
-            "FANFLOW_HOME": str(tmp_path),
-        }
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "fanflow",
+        code, out, err = await fanflow_on(
+            api,
+            tmp_path,
             "run",
             str(EXAMPLE),
             "--model",
@@ -180,14 +174,9 @@ async def test_estimate_over_budget_refuses_with_zero_subagent_calls(tmp_path):
             "--budget",
             "10k",
             "--json",
-            cwd=REPO,
-            env={**os.environ, **env},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
         )
-        out, err = await proc.communicate()
         calls = len(api.requests)
-    assert proc.returncode == 3
+    assert code == 3
     report = json.loads(out)
     assert report["status"] == "refused"
     assert "over the budget of 10,000 by" in report["errors"][-1]["error"]
