@@ -162,3 +162,55 @@ async def test_cancel_mid_run_records_cancelled():
     assert report["status"] == "cancelled"
     statuses = {a["status"] for a in journal.agents(report["run_id"])}
     assert statuses <= {"cancelled"}
+
+
+async def test_gather_of_spawns_runs_host_side_in_one_call(monkeypatch):
+    """A list made only of spawns goes to the host whole; anything else stays in the sandbox."""
+    from fanflow._scheduler import Scheduler
+
+    calls = []
+    original = Scheduler.gather_agents
+
+    async def counted(self, ids, concurrency, strict):
+        calls.append(len(ids))
+        return await original(self, ids, concurrency, strict)
+
+    monkeypatch.setattr(Scheduler, "gather_agents", counted)
+    probe = Probe(reply={"n": 1})
+    only_spawns = 'await gather([spawn("general", f"u{i}") for i in range(20)], concurrency=5)'
+    report = await run(only_spawns, model=probe)
+    assert report["result"] == [{"n": 1}] * 20 and calls == [20]
+    mixed = (
+        "async def other():\n    return 'own'\n"
+        'await gather([spawn("general", "a"), other(), spawn("general", "b")])'
+    )
+    report = await run(mixed, model=Probe(reply={"n": 2}))
+    assert report["result"] == [{"n": 2}, "own", {"n": 2}] and calls == [20]
+
+
+async def test_strict_gather_starts_nothing_after_a_failure_and_says_why():
+    probe = Probe(fail_when="unit 1")
+    journal = Journal()
+    script = (
+        "try:\n"
+        "    await gather([spawn('general', f'unit {i}') for i in range(5)], concurrency=1,"
+        " strict=True)\nexcept RuntimeError as e:\n    out = str(e)\nout"
+    )
+    report = await run(script, model=probe, journal=journal)
+    assert "agent 2 (general) failed" in report["result"]
+    assert probe.calls == 2  # units 0 and 1; 2..4 never started
+    agents = journal.agents(report["run_id"])
+    assert [a["status"] for a in agents] == ["succeeded", "failed", "not_run", "not_run", "not_run"]
+    assert "strict gather failed" in agents[2]["error"]
+
+
+async def test_a_gathered_spawn_cannot_be_awaited_again():
+    script = (
+        "a = spawn('general', 'x')\nawait gather([a])\n"
+        "try:\n    await a\n    out = 'again'\nexcept RuntimeError as e:\n    out = str(e)\nout"
+    )
+    report = await run(script, model=Probe())
+    assert report["result"] in (
+        "each spawn() can be awaited once",
+        "cannot reuse already awaited coroutine",
+    )

@@ -267,6 +267,26 @@ CASES = [
         concurrency=2,
     ),
     case(
+        "eval _ff_gather forged id",
+        "await eval('_ff_gather([99], None, False)')",
+        Fails("awaited once"),
+    ),
+    case(
+        "eval _ff_gather twice the same agent",
+        "a = spawn('general', 'x')\nawait eval('_ff_gather([1, 1], None, False)')",
+        Fails("awaited once"),
+    ),
+    case(
+        "eval _ff_gather not a list", "await eval('_ff_gather(1, None, False)')", Fails("TypeError")
+    ),
+    case(
+        "eval _ff_gather raises its workers",
+        "xs = [spawn('general', f'p{i}') for i in range(6)]\n"
+        "await eval('_ff_gather([1, 2, 3, 4, 5, 6], 10 ** 6, False)')\nNone",
+        Contained(_peak_at_most(2), calls=6),
+        concurrency=2,
+    ),
+    case(
         "asyncio.gather bypass",
         "import asyncio\n"
         "await asyncio.gather(*[spawn('general', f'p{i}') for i in range(6)])\nNone",

@@ -373,3 +373,17 @@ async def test_the_journal_is_private_to_its_owner(tmp_path: Path):
     await run("log('hello')", workspace=str(tmp_path))
     for path in (home(), home() / "fanflow.db"):
         assert path.stat().st_mode & 0o077 == 0, oct(path.stat().st_mode)
+
+
+def test_a_secret_set_or_changed_after_redaction_began_is_still_redacted(monkeypatch):
+    # secret values are cached between calls; the cache must follow the environment
+    from fanflow._redact import redact
+
+    monkeypatch.setenv("LATE_API_KEY", "first-secret-value-1")
+    assert redact("a first-secret-value-1 b") == "a [redacted] b"
+    monkeypatch.setenv("LATE_API_KEY", "second-secret-value-2")
+    assert redact("first-secret-value-1 second-secret-value-2") == (
+        "first-secret-value-1 [redacted]"
+    )
+    monkeypatch.setenv("ANOTHER_TOKEN", "third-secret-value-3")
+    assert redact("third-secret-value-3") == "[redacted]"

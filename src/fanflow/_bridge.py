@@ -96,6 +96,7 @@ def host_functions(scheduler: Scheduler, on_log: Callable[[str], None]) -> dict[
     functions = {
         "_ff_spawn": ff_spawn,
         "_ff_await": scheduler.await_agent,
+        "_ff_gather": scheduler.gather_agents,
         "_ff_gather_limit": scheduler.gather_limit,
         "_ff_unit_failed": scheduler.unit_failed,
         "_ff_phase": scheduler.set_phase,

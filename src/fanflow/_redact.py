@@ -8,19 +8,30 @@ journal, events, logs and error messages.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 _SUFFIXES = ("_KEY", "_TOKEN", "_SECRET")
 _MIN_SECRET_LEN = 8
 
 
+_cache: tuple[Any, list[str]] = ((), [])
+
+
 def secret_values() -> list[str]:
     """Current secret values, longest first so overlapping ones redact whole."""
+    global _cache
+    # redact runs several times per agent; decoding the whole environment each time
+    # was a measurable share of a run's CPU, so the answer is kept until it changes
+    snapshot = tuple(getattr(os.environ, "_data", os.environ).items())
+    if snapshot == _cache[0]:
+        return _cache[1]
     values = {
         v
         for k, v in os.environ.items()
         if k.upper().endswith(_SUFFIXES) and len(v) >= _MIN_SECRET_LEN
     }
-    return sorted(values, key=len, reverse=True)
+    _cache = (snapshot, sorted(values, key=len, reverse=True))
+    return _cache[1]
 
 
 def redact(text: str | None) -> str | None:

@@ -275,6 +275,57 @@ class Scheduler:
         task.add_done_callback(self._tasks.discard)
         return await task
 
+    async def gather_agents(
+        self, agent_ids: object, concurrency: object, strict: object
+    ) -> list[Any]:
+        """`gather()` over spawns only, run host-side: the script's workers, without the
+        round trip through the sandbox each time an agent ends and the next one starts.
+
+        The same semantics as the sandbox-side pool: results in order, at most
+        `gather_limit` units in flight, started in order; a failure yields None,
+        or with `strict` raises (units not yet started then never start).
+        """
+        if not isinstance(agent_ids, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in agent_ids
+        ):
+            raise TypeError("gather() takes a list of awaitables")
+        for agent_id in agent_ids:
+            spawn = self._spawns.get(agent_id)
+            if spawn is None or spawn.started:
+                raise RuntimeError("each spawn() can be awaited once")
+        if len(set(agent_ids)) != len(agent_ids):
+            raise RuntimeError("each spawn() can be awaited once")
+        limit = self.gather_limit(concurrency, len(agent_ids))
+        results: list[Any] = [None] * len(agent_ids)
+        started = 0
+        failure: list[str] = []
+
+        async def worker() -> None:
+            nonlocal started
+            while started < len(agent_ids) and not failure and self.fatal is None:
+                index, started = started, started + 1
+                outcome = await self.await_agent(agent_ids[index])
+                if outcome["ok"]:
+                    results[index] = outcome["value"]
+                elif strict and not failure:
+                    failure.append(outcome["error"])
+
+        async with asyncio.TaskGroup() as workers:
+            for _ in range(limit):
+                workers.create_task(worker())
+        self.check_fatal()
+        if failure:
+            for agent_id in agent_ids[started:]:  # never started: say why, not "never awaited"
+                spawn = self._spawns[agent_id]
+                spawn.started = True
+                self._finish(
+                    spawn,
+                    error="not run: an earlier unit of its strict gather failed",
+                    status="not_run",
+                )
+            raise RuntimeError(failure[0])
+        return results
+
     def cancel_in_flight(self) -> None:
         """Cancel every running subagent (the script that wanted them has failed)."""
         for task in list(self._tasks):

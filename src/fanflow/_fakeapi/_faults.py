@@ -5,7 +5,7 @@ request draws exactly one number from one `random.Random(seed)` on arrival,
 whatever happens to it afterwards, so a seed replays the same faults for the
 same request order even when a test changes the rates between calls.
 
-Capacity limits (`max_in_flight`, `rpm`) are not random: a request beyond
+Capacity limits (`max_in_flight`, `rpm`, `burst`) are not random: a request beyond
 them gets a 429 whose `retry-after` says when trying again can work.
 
 The second half is how each provider says that something went wrong: error
@@ -45,6 +45,9 @@ class Faults:
     retry_after    seconds the `retry-after` / `retry-after-ms` headers advise
     max_in_flight  requests beyond this many at once get a 429
     rpm            requests beyond this many in a sliding 60 s window get a 429
+    burst          with `rpm`: enforce it as a token bucket of `burst` requests that
+                   refills at rpm/60 a second, as the real APIs treat short bursts
+                   (a 60 s window never binds in a short test)
     fail_status    answer every request with this HTTP status and a proper error body
     """
 
@@ -57,6 +60,7 @@ class Faults:
     retry_after: float = 0.05
     max_in_flight: int | None = None
     rpm: int | None = None
+    burst: int | None = None
     fail_status: int | None = None
 
     def __post_init__(self) -> None:
@@ -70,10 +74,12 @@ class Faults:
                 raise ValueError(f"Faults.{name}={value!r} must be a probability in [0, 1]")
         if self.latency < 0 or self.retry_after < 0:
             raise ValueError("Faults.latency and Faults.retry_after must not be negative")
-        for name in ("max_in_flight", "rpm"):
+        for name in ("max_in_flight", "rpm", "burst"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"Faults.{name}={value!r} must be None or at least 1")
+        if self.burst is not None and self.rpm is None:
+            raise ValueError("Faults.burst needs Faults.rpm (the rate its bucket refills at)")
         if self.fail_status is not None and not 400 <= self.fail_status <= 599:
             raise ValueError(f"Faults.fail_status={self.fail_status!r} must be a 4xx or 5xx")
 
@@ -104,7 +110,7 @@ class Window:
     limit: int
     remaining: int
     reset_s: float
-    """Seconds until the oldest request in the window leaves it (0 for an empty window)."""
+    """Seconds until the window (or bucket) is full again (0 when it is)."""
 
 
 def retry_headers(seconds: float) -> dict[str, str]:
@@ -123,6 +129,8 @@ class FaultEngine:
         self._rng = random.Random(faults.seed)
         self._clock = clock
         self._stamps: deque[float] = deque()
+        self._tokens = float(faults.burst or 0)
+        self._filled_at = clock()
         self.in_flight = 0
         self.peak_in_flight = 0
 
@@ -147,7 +155,12 @@ class FaultEngine:
         self._expire(now)
         if f.max_in_flight is not None and self.in_flight >= f.max_in_flight:
             return "max_in_flight", f.retry_after
-        if f.rpm is not None and len(self._stamps) >= f.rpm:
+        if f.rpm is not None and f.burst is not None:
+            self._refill(now)
+            if self._tokens < 1:
+                return "rpm", max(f.retry_after, (1 - self._tokens) * WINDOW_S / f.rpm)
+            self._tokens -= 1
+        elif f.rpm is not None and len(self._stamps) >= f.rpm:
             return "rpm", max(f.retry_after, self._stamps[0] + WINDOW_S - now)
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
@@ -159,11 +172,24 @@ class FaultEngine:
 
     def window(self) -> Window:
         now = self._clock()
+        f = self.faults
+        if f.rpm is not None and f.burst is not None:
+            self._refill(now)
+            reset = (f.burst - self._tokens) * WINDOW_S / f.rpm
+            return Window(f.rpm, int(self._tokens), max(0.0, reset))
         self._expire(now)
         limit = self.faults.rpm or DEFAULT_RPM
         remaining = max(0, limit - len(self._stamps))
         reset = self._stamps[0] + WINDOW_S - now if self._stamps else 0.0
         return Window(limit, remaining, max(0.0, reset))
+
+    def _refill(self, now: float) -> None:
+        f = self.faults
+        assert f.rpm is not None and f.burst is not None
+        self._tokens = min(
+            float(f.burst), self._tokens + (now - self._filled_at) * f.rpm / WINDOW_S
+        )
+        self._filled_at = now
 
     def _expire(self, now: float) -> None:
         # Bounded: each stamp is removed at most once.

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._base import Message, ModelRequest, ModelResponse, ToolCall, Usage
 from ._provider import ProviderModel, checked_response
-from ._resilience import classify, window_reset
+from ._resilience import classify
 
 KEY_VAR = "ANTHROPIC_API_KEY"
 STREAM_ABOVE_MAX_TOKENS = 16_000
@@ -51,18 +51,18 @@ class AnthropicModel(ProviderModel):
             if self._rejects_mid_system(exc, params):
                 self.supports_mid_system = False  # remembered for the rest of the run
                 return await self._call(req)
+            self._backoff.observe(getattr(getattr(exc, "response", None), "headers", None))
             raise classify(exc, provider="Anthropic", model=self.model, key_var=KEY_VAR) from None
 
     async def _send(self, params: dict[str, Any]) -> ModelResponse:
         if params["max_tokens"] > STREAM_ABOVE_MAX_TOKENS:
             async with self._client.messages.stream(**params) as stream:
+                self._backoff.observe(stream.response.headers)
                 return await checked_response(
                     "Anthropic Messages API", _response, stream.get_final_message
                 )
         raw = await self._client.messages.with_raw_response.create(**params)
-        wait = window_reset(raw.headers)
-        if wait:
-            self._backoff.hold(wait)
+        self._backoff.observe(raw.headers)
         return await checked_response("Anthropic Messages API", _response, raw.parse)
 
     def _rejects_mid_system(self, exc: Exception, params: dict[str, Any]) -> bool:

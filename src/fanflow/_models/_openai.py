@@ -14,7 +14,7 @@ from typing import Any
 
 from ._base import Message, ModelRequest, ModelResponse, ToolCall, Usage
 from ._provider import ProviderModel, checked_response
-from ._resilience import classify, window_reset
+from ._resilience import classify
 
 KEY_VAR = "OPENAI_API_KEY"
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
@@ -38,10 +38,9 @@ class OpenAIModel(ProviderModel):
         try:
             raw = await self._client.chat.completions.with_raw_response.create(**self._params(req))
         except self._sdk.APIError as exc:
+            self._backoff.observe(getattr(getattr(exc, "response", None), "headers", None))
             raise classify(exc, provider="OpenAI", model=self.model, key_var=KEY_VAR) from None
-        wait = window_reset(raw.headers)
-        if wait:
-            self._backoff.hold(wait)
+        self._backoff.observe(raw.headers)
         return await checked_response("OpenAI Chat Completions", _response, raw.parse)
 
     def _params(self, req: ModelRequest) -> dict[str, Any]:

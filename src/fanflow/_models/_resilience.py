@@ -17,18 +17,18 @@ to that provider wait, instead of 16 agents stampeding into the same 429.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from .._errors import ModelError
 from .._redact import redact
+from ._pressure import AdaptiveLimit, RequestPacer
 
 T = TypeVar("T")
 
@@ -57,11 +57,20 @@ class FatalModelError(ModelError):
 
 
 class SharedBackoff:
-    """A gate every call to one provider passes; any call can close it for a while."""
+    """A gate every call to one provider passes; any call can close it for a while.
+
+    It also paces sends by the provider's rate-limit headers (`pacer`), which
+    every answer, error or not, is shown to through `observe`.
+    """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._until = 0.0
+        self.pacer = RequestPacer(clock)
+
+    def observe(self, headers: Mapping[str, Any] | None) -> None:
+        if headers:
+            self.pacer.observe(headers)
 
     async def wait(self) -> None:
         # a loop, not an Event: another call may extend the hold while this one sleeps
@@ -105,8 +114,10 @@ async def with_retries(
         with attempt:
             await backoff.wait()
             if limiter is None:
+                await backoff.pacer.pace()
                 return await call()
             async with limiter.slot():
+                await backoff.pacer.pace()
                 return await call()
     raise AssertionError("unreachable: tenacity reraises the last error")
 
@@ -189,68 +200,3 @@ def _duration(text: str | None) -> float | None:
     units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
     parts = _DURATION.findall(text)
     return sum(float(n) * units[u] for n, u in parts) if parts else None
-
-
-class AdaptiveLimit:
-    """How many requests a run keeps in flight to one provider, adapted to its pushback.
-
-    Additive increase, multiplicative decrease: each success raises the limit
-    by 1/limit (about one a round trip), a 429/529 cuts it to 0.7x, once per window:
-    refusals of requests sent before the last decrease do not count again
-    (they were sent under the old limit). Near the level that was refused last
-    it probes eight times slower. It never passes the run's concurrency cap.
-    """
-
-    DECREASE = 0.7
-    PROBE_SLOWDOWN = 8
-
-    def __init__(self, cap: int, on_change: Callable[[int, str], None] | None = None) -> None:
-        self.cap, self.limit, self.in_flight = cap, float(cap), 0
-        self._on_change = on_change
-        self._window = 0
-        self._ceiling: float | None = None
-        """The limit at which the provider last pushed back."""
-        self._changed = asyncio.Condition()
-
-    @property
-    def current(self) -> int:
-        return max(1, int(self.limit))
-
-    @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self.in_flight < self.current)
-            window = self._window
-            self.in_flight += 1
-        try:
-            yield
-        except RetryableModelError as exc:
-            if exc.pressure:
-                self._decrease(str(exc).split(":")[0], window)
-            raise
-        else:
-            self._increase()
-        finally:
-            async with self._changed:
-                self.in_flight -= 1
-                self._changed.notify_all()
-
-    def _increase(self) -> None:
-        before = self.current
-        # back to the level that last worked quickly; past it, probe slowly (a
-        # step per PROBE_SLOWDOWN round trips) so the probing itself costs few 429s
-        slow = self._ceiling is not None and self.limit >= self._ceiling - 1
-        step = 1.0 / (self.limit * (self.PROBE_SLOWDOWN if slow else 1))
-        self.limit = min(float(self.cap), self.limit + step)
-        if self.current != before and self._on_change:
-            self._on_change(self.current, "the provider is answering again")
-
-    def _decrease(self, why: str, window: int) -> None:
-        if window != self._window:
-            return
-        self._window += 1
-        before = self.current
-        self._ceiling = float(before)
-        self.limit = max(1.0, self.limit * self.DECREASE)
-        if self.current != before and self._on_change:
-            self._on_change(self.current, f"{why} pushed back")

@@ -11,11 +11,30 @@ import asyncio
 import json
 
 
-async def _ff_agent_result(agent_id):
+# spawn() awaitables not yet awaited, by id(): gather hands a list made only of them to
+# the host in one call, so finished agents are replaced host-side without a round trip
+# through the sandbox. The entry holds the awaitable itself, so its id cannot be reused.
+_ff_spawned = {}
+
+
+async def _ff_agent_result(agent_id, key):
+    _ff_spawned.pop(key[0], None)
     outcome = await _ff_await(agent_id)
     if outcome["ok"]:
         return outcome["value"]
     raise RuntimeError(outcome["error"])
+
+
+def _ff_spawn_ids(items):
+    ids = []
+    for item in items:
+        entry = _ff_spawned.get(id(item))
+        if entry is None or entry[1] is not item:
+            return None
+        ids.append(entry[0])
+    for item in items:
+        _ff_spawned.pop(id(item), None)
+    return ids
 
 
 def spawn(agent, prompt, *, tools=None, max_tokens=None, model=None, effort=None, schema=None,
@@ -25,7 +44,11 @@ def spawn(agent, prompt, *, tools=None, max_tokens=None, model=None, effort=None
     if not isinstance(prompt, str):
         raise TypeError("prompt must be a non-empty string (got " + type(prompt).__name__ + ")")
     agent_id = _ff_spawn(agent, prompt, tools, max_tokens, model, effort, schema, label)
-    return _ff_agent_result(agent_id)
+    key = [None]
+    awaitable = _ff_agent_result(agent_id, key)
+    key[0] = id(awaitable)
+    _ff_spawned[key[0]] = (agent_id, awaitable)
+    return awaitable
 
 
 def agent(prompt, *, schema=None, label=None, agent="general", tools=None, max_tokens=None,
@@ -48,6 +71,9 @@ async def gather(awaitables, *, concurrency=None, strict=False):
     items = list(awaitables)
     if not items:
         return []
+    ids = _ff_spawn_ids(items)
+    if ids is not None:
+        return await _ff_gather(ids, concurrency, strict)
     limit = _ff_gather_limit(concurrency, len(items))
     results = [None] * len(items)
     cursor = {"next": 0}
