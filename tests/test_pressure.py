@@ -79,7 +79,7 @@ async def test_fake_api_bucket_refuses_past_the_burst_and_says_when_to_retry():
         assert headers["anthropic-ratelimit-requests-remaining"] == "0"
         await client.close()
     assert Faults(rpm=60, burst=1).burst == 1
-    with pytest.raises(ValueError, match="burst needs Faults.rpm"):
+    with pytest.raises(ValueError, match=r"burst needs Faults\.rpm"):
         Faults(burst=3)
 
 

@@ -214,3 +214,34 @@ async def test_a_gathered_spawn_cannot_be_awaited_again():
         "each spawn() can be awaited once",
         "cannot reuse already awaited coroutine",
     )
+
+
+async def test_host_functions_and_prints_run_on_the_event_loop_thread(monkeypatch):
+    """monty calls sync host functions from a thread of its own; the scheduler and the
+    journal are not thread-safe, so every call must be handed to the loop's thread."""
+    import threading
+
+    from fanflow._scheduler import Scheduler
+
+    threads = set()
+    register, event = Scheduler.register, Journal.event
+
+    def spy_register(self, *args, **kwargs):
+        threads.add(threading.get_ident())
+        return register(self, *args, **kwargs)
+
+    def spy_event(self, *args, **kwargs):
+        threads.add(threading.get_ident())
+        return event(self, *args, **kwargs)
+
+    monkeypatch.setattr(Scheduler, "register", spy_register)
+    monkeypatch.setattr(Journal, "event", spy_event)
+    script = (
+        "log('start')\nprint('hello')\n"
+        "async def chain(i):\n    a = await spawn('general', f'a{i}')\n"
+        "    return await spawn('general', f'b{i}')\n"
+        "await gather([chain(i) for i in range(8)])"
+    )
+    report = await run(script, model=Probe())
+    assert report["status"] == "succeeded"
+    assert threads == {threading.get_ident()}

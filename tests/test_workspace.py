@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import shlex
@@ -590,3 +591,15 @@ async def test_script_undeclared_command_is_a_permission_error(tmp_path):
     report = await run(script, workspace=str(tmp_path))
     assert report["result"].startswith("PermissionError: ")
     assert "not declared" in report["result"]
+
+
+async def test_commands_in_flight_are_bounded_by_the_host(tmp_path):
+    """A script can start any number of units at once; processes stay within the cap."""
+    # each process holds a lock file while it runs; the most seen at once is the peak
+    script = (
+        "import os, time, glob; p = f'running-{os.getpid()}'; open(p, 'w').close(); "
+        "time.sleep(0.3); n = len(glob.glob('running-*')); os.remove(p); print(n)"
+    )
+    commands = Commands(tmp_path, {"work": f"{PY} -c {shlex.quote(script)}"}, concurrency=2)
+    results = await asyncio.gather(*(commands.run("work") for _ in range(6)))
+    assert max(int(r["stdout"]) for r in results) <= 2

@@ -37,44 +37,52 @@ files = await tools.glob(f"{root}/src/**/*.ts")
 log(f"auditing {len(files)} files under {root}")
 
 phase("audit")
-reports = await gather(
-    [
-        spawn(
-            "auditor",
-            prompt=f"Read {f} and list its race conditions, each with the file, lines, "
-            "shared state, what goes wrong, a fix hint and your confidence from 0 to 1.",
-            tools=["read", "grep"],
-            max_tokens=4000,
-            schema=AUDIT,
-            label=f,
-        )
-        for f in files
-    ],
-    concurrency=16,
-)
-findings = [finding for report in reports if report for finding in report["findings"]]
+audits = [
+    spawn(
+        "auditor",
+        prompt=f"Read {f} and list its race conditions, each with the file, lines, "
+        "shared state, what goes wrong, a fix hint and your confidence from 0 to 1.",
+        tools=["read", "grep"],
+        max_tokens=4000,
+        schema=AUDIT,
+        label=f,
+    )
+    for f in files
+]
 
 phase("review")
-weak = [f for f in findings if f["confidence"] < 0.7]
-verdicts = await gather(
-    [
-        spawn(
-            "reviewer",
-            prompt=f"Try to refute this claim about {f['file']}; read what guards it and "
-            f"what else touches the same state:\n{json.dumps(f)}",
-            tools=["read", "grep"],
-            max_tokens=2000,
-            schema=VERDICT,
-            label=f["id"],
-        )
-        for f in weak
-    ],
-    concurrency=8,
-)
+
+
+async def reviewed(audit):
+    # A file's weak findings go to reviewers as soon as its audit is in, while
+    # other files are still being audited: no phase waits for the slowest file.
+    report = await audit
+    weak = [f for f in report["findings"] if f["confidence"] < 0.7]
+    verdicts = await gather(
+        [
+            spawn(
+                "reviewer",
+                prompt=f"Try to refute this claim about {f['file']}; read what guards it "
+                f"and what else touches the same state:\n{json.dumps(f)}",
+                tools=["read", "grep"],
+                max_tokens=2000,
+                schema=VERDICT,
+                label=f["id"],
+            )
+            for f in weak
+        ]
+    )
+    return {"findings": report["findings"], "verdicts": [v for v in verdicts if v]}
+
+
+files_done = [r for r in await gather([reviewed(a) for a in audits]) if r]
 
 phase("report")
 await synthesize(
-    {"findings": findings, "refutations": [v for v in verdicts if v]},
+    {
+        "findings": [f for r in files_done for f in r["findings"]],
+        "refutations": [v for r in files_done for v in r["verdicts"]],
+    },
     instructions="One report of confirmed race conditions, most severe first. Drop findings "
     "the reviewers refuted and list them apart; add what reviewers found across files.",
 )

@@ -11,6 +11,7 @@ from typing import Any
 
 import jsonschema
 
+from . import _schemas as schemas
 from ._agents import AGENT_TOOLS, AgentDefinition, AgentRegistry
 from ._errors import ConfigError
 
@@ -82,7 +83,7 @@ def checked_schema(schema: object) -> dict[str, Any] | None:
     if not isinstance(schema, dict):
         raise TypeError("schema= takes a JSON Schema dict")
     try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
+        schemas.check(schema)
     except jsonschema.SchemaError as exc:
         raise ValueError(f"schema= is not valid JSON Schema: {exc.message}") from None
     return schema

@@ -23,9 +23,17 @@ class Commands:
     """The `[commands]` table of a workspace's config, runnable by name."""
 
     def __init__(
-        self, root: Path, declared: dict[str, str], *, timeout: float = 600.0, dry: bool = False
+        self,
+        root: Path,
+        declared: dict[str, str],
+        *,
+        timeout: float = 600.0,
+        dry: bool = False,
+        concurrency: int = 16,
     ) -> None:
         self.root, self.timeout, self.dry = root, timeout, dry
+        # the host bounds processes itself: scripts can start any number of units at once
+        self._slots = asyncio.Semaphore(concurrency)
         self.declared = {}
         for name, cmd in declared.items():
             try:
@@ -50,6 +58,10 @@ class Commands:
         argv = [*self.declared[name], *args]
         if self.dry:  # estimating: assume the command succeeds, run nothing
             return {"code": 0, "stdout": "", "stderr": ""}
+        async with self._slots:
+            return await self._spawn(name, argv)
+
+    async def _spawn(self, name: str, argv: list[str]) -> dict[str, Any]:
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv,

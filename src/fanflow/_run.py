@@ -115,7 +115,12 @@ class Run:
             concurrency=options.concurrency or config.concurrency or options.limits.concurrency,
             max_agents=options.max_agents or config.max_agents or options.limits.max_agents,
         )
-        self.commands = Commands(self.workspace.root, config.commands, dry=estimating is not None)
+        self.commands = Commands(
+            self.workspace.root,
+            config.commands,
+            dry=estimating is not None,
+            concurrency=self.limits.concurrency,
+        )
         self.registry = AgentRegistry(self.workspace.root)
         self.permissions = Permissions(
             "auto"

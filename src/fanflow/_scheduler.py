@@ -42,6 +42,7 @@ from ._models import (
 )
 from ._permissions import Permissions
 from ._replay import Replay, identity_of
+from ._slots import PrioritySlots
 from ._workspace import Workspace
 
 
@@ -133,9 +134,10 @@ class Scheduler:
         self.replay = replay or Replay()
         self.budget = budget or Budget()
         self.budget_hit: BudgetExceeded | None = None
-        self._slots = asyncio.Semaphore(limits.concurrency)
+        self._slots = PrioritySlots(limits.concurrency)
         self._spawns: dict[int, Spawn] = {}
         self._phase_seq: dict[str, int] = {}
+        self._phase_rank: dict[str, int] = {}
         self.phase = "main"
         self.in_flight = self.peak_in_flight = self.spawned = 0
         self.fatal: FanflowError | None = None
@@ -154,6 +156,7 @@ class Scheduler:
     def _ensure_phase(self, name: str) -> None:
         if name not in self._phase_seq:
             self._phase_seq[name] = 0
+            self._phase_rank[name] = len(self._phase_rank)
             self.journal.add_phase(self.run_id, len(self._phase_seq) - 1, name)
 
     # admission -------------------------------------------------------------------
@@ -252,9 +255,16 @@ class Scheduler:
         self._spawns[spawn.id] = spawn
 
     def gather_limit(self, concurrency: object, count: int) -> int:
-        """How many gather workers to run: the script's number can only lower the cap."""
+        """How many units of a gather run at once: the script's number can only lower the cap.
+
+        Without a number, every unit starts: units that are not bare spawns (a
+        coroutine that audits a file, then reviews its findings) mostly wait on
+        agents, and the agents of all of them share the run's slots, which is
+        what bounds the work. Holding units back as well would leave slots idle
+        while a started unit waits for its reviewers.
+        """
         if concurrency is None:
-            return min(count, self.limits.concurrency)
+            return count
         if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
             raise ValueError(
                 f"gather(concurrency=) must be a positive integer (got {concurrency!r})"
@@ -295,7 +305,7 @@ class Scheduler:
                 raise RuntimeError("each spawn() can be awaited once")
         if len(set(agent_ids)) != len(agent_ids):
             raise RuntimeError("each spawn() can be awaited once")
-        limit = self.gather_limit(concurrency, len(agent_ids))
+        limit = min(self.gather_limit(concurrency, len(agent_ids)), self.limits.concurrency)
         results: list[Any] = [None] * len(agent_ids)
         started = 0
         failure: list[str] = []
@@ -332,7 +342,7 @@ class Scheduler:
             task.cancel()
 
     async def _run(self, spawn: Spawn) -> dict[str, Any]:
-        async with self._slots:
+        async with self._slots.slot((-self._phase_rank[spawn.phase], spawn.id)):
             if self.fatal is not None:
                 return self._finish(spawn, error=f"not run: {self.fatal}")
             if self.budget_hit is not None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import jsonschema
 
+from .. import _schemas as schemas
 from .._errors import ModelError
 from .._models import Message, Model, ModelRequest, Usage
 from ._definitions import AgentDefinition
@@ -107,12 +108,12 @@ def _problem(text: str, stop_reason: str, schema: dict[str, Any] | None) -> str 
         return None
     value = parse_reply(text)
     try:
-        jsonschema.validate(value, schema)
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
-        return f"the answer does not match the schema at {where}: {exc.message}"
+        error = schemas.first_error(value, schema)
     except jsonschema.SchemaError as exc:
         raise ModelError(
             f"the schema given to spawn() is not valid JSON Schema: {exc.message}"
         ) from None
-    return None
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path) or "the top level"
+    return f"the answer does not match the schema at {where}: {error.message}"

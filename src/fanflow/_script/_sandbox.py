@@ -12,8 +12,13 @@ Rejected: running scripts with CPython `exec` and a restricted globals dict
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import datetime as dt
+import functools
+import inspect
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,7 +97,9 @@ class Sandbox:
                 "sleep": "zero",
             },
         )
-        printer = _CappedPrinter(on_print)
+        loop = asyncio.get_running_loop()
+        host = {name: _on_loop_thread(fn, loop) for name, fn in host.items()}
+        printer = _on_loop_thread(_CappedPrinter(on_print), loop)
         async with session:
             try:
                 await session.feed_run(PRELUDE, external_lookup=host, print_callback=printer)
@@ -110,6 +117,41 @@ class Sandbox:
             except monty.MontyError as exc:
                 raise _runtime_error(exc, path) from None
         return ScriptOutcome(to_jsonable(value))
+
+
+CALLBACK_TIMEOUT_S = 600.0
+
+
+def _on_loop_thread(fn: Callable[..., Any], loop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
+    """`fn`, made to run on the event loop's thread whoever calls it.
+
+    monty calls sync host functions and the print callback on a thread of its
+    own, while agents run on the loop; the scheduler and the journal are not
+    thread-safe (two threads writing once met as "cannot start a transaction
+    within a transaction"), so every such call is handed to the loop and
+    waited for. Coroutine functions are already awaited on the loop.
+    """
+    if inspect.iscoroutinefunction(fn):
+        return fn
+    owner = threading.get_ident()
+
+    @functools.wraps(fn)
+    def on_loop(*args: Any, **kwargs: Any) -> Any:
+        if threading.get_ident() == owner:
+            return fn(*args, **kwargs)
+        done: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def call() -> None:
+            if done.set_running_or_notify_cancel():
+                try:
+                    done.set_result(fn(*args, **kwargs))
+                except BaseException as exc:  # handed to the sandbox's thread as is
+                    done.set_exception(exc)
+
+        loop.call_soon_threadsafe(call)
+        return done.result(timeout=CALLBACK_TIMEOUT_S)
+
+    return on_loop
 
 
 class _CappedPrinter:
