@@ -134,6 +134,29 @@ def test_saved_workflow_by_name(tmp_path):
     assert json.loads(proc.stdout)["phases"][0]["name"] == "greet"
 
 
+def test_save_makes_a_run_a_workflow_run_by_name(tmp_path):
+    script = tmp_path / "draft.py"
+    script.write_text("phase('greet')\nawait spawn('general', 'say hi')\n")
+    assert fanflow("run", str(script), "--workspace", str(tmp_path), "--json").returncode == 0
+    saved = fanflow("save", "last", "greet")
+    assert saved.returncode == 0, saved.stderr
+    assert "fanflow run greet" in saved.stderr
+    path = tmp_path / ".fanflow" / "workflows" / "greet.py"
+    assert path.read_text() == script.read_text()
+    again = fanflow("run", "greet", "--workspace", str(tmp_path), "--json", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["phases"][0]["name"] == "greet"
+    clash = fanflow("save", "last", "greet")
+    assert clash.returncode == 2 and "pass --force" in clash.stderr
+    assert fanflow("save", "last", "greet", "--force").returncode == 0
+    mine = fanflow("save", "last", "mine", "--user")
+    assert mine.returncode == 0, mine.stderr
+    assert (Path(os.environ["FANFLOW_HOME"]) / "workflows" / "mine.py").is_file()
+    bad = fanflow("save", "last", "../evil")
+    assert bad.returncode == 2 and "cannot name a workflow" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+
+
 def test_ctrl_c_cancels_the_run_and_exits_130(tmp_path):
     script = tmp_path / "slow.py"
     script.write_text("await gather([spawn('general', f'unit {i}') for i in range(64)])\n")

@@ -91,6 +91,9 @@ async def test_a_rate_limited_run_paces_itself_instead_of_collecting_429s():
     """
     from helpers import run
 
+    from fanflow import Journal
+
+    journal = Journal()
     faults = Faults(rpm=1200, burst=4, latency=0.05, retry_after=0)
     async with FakeAPI(api_key="k" * 12, faults=faults) as api:
         os.environ.update(ANTHROPIC_API_KEY="k" * 12, ANTHROPIC_BASE_URL=api.url)
@@ -98,8 +101,11 @@ async def test_a_rate_limited_run_paces_itself_instead_of_collecting_429s():
             report = await run(
                 "await gather([spawn('general', f'u{i}', tools=[]) for i in range(40)])",
                 model_name="anthropic:claude-sonnet-4-6",
+                journal=journal,
             )
         finally:
             del os.environ["ANTHROPIC_API_KEY"], os.environ["ANTHROPIC_BASE_URL"]
     assert report["agents"]["succeeded"] == 40
     assert api.count(status=429) <= 12, api.count(status=429)
+    said = [e["message"] for e in journal.events_of_kind(report["run_id"], "concurrency")]
+    assert any("pacing sends to 1,200 a minute" in m for m in said), said

@@ -15,46 +15,47 @@ async def hold(slots: PrioritySlots, key: tuple[int, ...], log: list, gate: asyn
         await gate.wait()
 
 
+class OneSlot:
+    """One slot, held by a first task until `gate` opens, and tasks queued behind it."""
+
+    def __init__(self) -> None:
+        self.slots, self.log, self.gate = PrioritySlots(1), [], asyncio.Event()
+
+    async def start(self, *keys: tuple[int, ...]) -> list[asyncio.Task]:
+        tasks = [asyncio.create_task(hold(self.slots, key, self.log, self.gate)) for key in keys]
+        await asyncio.sleep(0)
+        return tasks
+
+
 async def test_waiters_are_served_lowest_key_first_and_in_arrival_order_among_equals():
-    slots, log, gate = PrioritySlots(1), [], asyncio.Event()
-    first = asyncio.create_task(hold(slots, (0, 0), log, gate))
-    await asyncio.sleep(0)
-    waiters = [
-        asyncio.create_task(hold(slots, key, log, gate))
-        for key in [(0, 2), (-1, 9), (0, 1), (-1, 3)]
-    ]
-    await asyncio.sleep(0)
-    gate.set()
-    await asyncio.gather(first, *waiters)
-    assert log == [(0, 0), (-1, 3), (-1, 9), (0, 1), (0, 2)]
+    one = OneSlot()
+    first = await one.start((0, 0))
+    waiters = await one.start((0, 2), (-1, 9), (0, 1), (-1, 3))
+    one.gate.set()
+    await asyncio.gather(*first, *waiters)
+    assert one.log == [(0, 0), (-1, 3), (-1, 9), (0, 1), (0, 2)]
 
 
 async def test_a_cancelled_waiter_neither_takes_nor_loses_a_slot():
-    slots, log, gate = PrioritySlots(1), [], asyncio.Event()
-    first = asyncio.create_task(hold(slots, (0, 0), log, gate))
-    await asyncio.sleep(0)
-    gone = asyncio.create_task(hold(slots, (0, 1), log, gate))
-    last = asyncio.create_task(hold(slots, (0, 2), log, gate))
-    await asyncio.sleep(0)
+    one = OneSlot()
+    [first] = await one.start((0, 0))
+    gone, last = await one.start((0, 1), (0, 2))
     gone.cancel()
-    gate.set()
+    one.gate.set()
     await asyncio.gather(first, last)
-    assert log == [(0, 0), (0, 2)]
-    await asyncio.wait_for(hold(slots, (0, 3), log, gate), 1)  # the slot came back
+    assert one.log == [(0, 0), (0, 2)]
+    await asyncio.wait_for(hold(one.slots, (0, 3), one.log, one.gate), 1)  # the slot came back
 
 
 async def test_a_waiter_cancelled_as_its_turn_came_passes_the_slot_on():
-    slots, log, gate = PrioritySlots(1), [], asyncio.Event()
-    first = asyncio.create_task(hold(slots, (0, 0), log, gate))
-    await asyncio.sleep(0)
-    unlucky = asyncio.create_task(hold(slots, (0, 1), log, gate))
-    after = asyncio.create_task(hold(slots, (0, 2), log, gate))
-    await asyncio.sleep(0)
-    gate.set()
+    one = OneSlot()
+    [first] = await one.start((0, 0))
+    unlucky, after = await one.start((0, 1), (0, 2))
+    one.gate.set()
     await first  # its release hands the slot to `unlucky`, which is cancelled before it runs
     unlucky.cancel()
     await asyncio.wait_for(after, 1)
-    assert (0, 2) in log
+    assert (0, 2) in one.log
 
 
 async def test_a_pipelined_script_reviews_before_the_last_audit_starts():

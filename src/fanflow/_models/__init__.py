@@ -79,6 +79,8 @@ def resolve_model(
         if made is not None:
             limiters[provider] = made
     limiter = limiters.get(provider)
+    if limiter is not None and backoff.pacer.on_pacing is None:
+        backoff.pacer.on_pacing = limiter.paced
     return providers[provider](name.strip(), prices=prices, backoff=backoff, limiter=limiter)
 
 

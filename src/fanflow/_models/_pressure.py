@@ -60,6 +60,10 @@ class RequestPacer:
         self._at = 0.0
         self._waiting = 0
         """Sends that hold a token not yet due: the provider has not counted them."""
+        self._limit = 0
+        self._told_limit = 0
+        self.on_pacing: Callable[[int], None] | None = None
+        """Told the per-minute limit when pacing first holds a send back under it."""
 
     @property
     def active(self) -> bool:
@@ -76,7 +80,7 @@ class RequestPacer:
         self._capacity = max(self._capacity, remaining + 1.0)
         told = remaining + 1.0 - self._waiting
         self._tokens = min(self._tokens, told) if self._rate else remaining - self._waiting
-        self._rate = limit / WINDOW_S
+        self._rate, self._limit = limit / WINDOW_S, limit
 
     def reserve(self) -> float:
         """Take a token; the seconds until it is due (0: send now)."""
@@ -91,6 +95,9 @@ class RequestPacer:
         delay = self.reserve()
         if not delay:
             return
+        if self._limit != self._told_limit and self.on_pacing is not None:
+            self._told_limit = self._limit
+            self.on_pacing(self._limit)
         self._waiting += 1
         try:
             await asyncio.sleep(delay)
@@ -119,7 +126,7 @@ class AdaptiveLimit:
 
     def __init__(self, cap: int, on_change: Callable[[int, str], None] | None = None) -> None:
         self.cap, self.limit, self.in_flight = cap, float(cap), 0
-        self._on_change = on_change
+        self.on_change = on_change
         self._window = 0
         self._ceiling: float | None = None
         """The limit at which the provider last pushed back."""
@@ -148,6 +155,14 @@ class AdaptiveLimit:
                 self.in_flight -= 1
                 self._changed.notify_all()
 
+    def paced(self, per_minute: int) -> None:
+        """Say (as a limit change does) that sends are being spaced to the provider's rate."""
+        if self.on_change:
+            self.on_change(
+                self.current,
+                f"pacing sends to {per_minute:,} a minute, as the provider's headers announce",
+            )
+
     def _increase(self) -> None:
         before = self.current
         # back to the level that last worked quickly; past it, probe slowly (a
@@ -155,8 +170,8 @@ class AdaptiveLimit:
         slow = self._ceiling is not None and self.limit >= self._ceiling - 1
         step = 1.0 / (self.limit * (self.PROBE_SLOWDOWN if slow else 1))
         self.limit = min(float(self.cap), self.limit + step)
-        if self.current != before and self._on_change:
-            self._on_change(self.current, "the provider is answering again")
+        if self.current != before and self.on_change:
+            self.on_change(self.current, "the provider is answering again")
 
     def _decrease(self, why: str, window: int) -> None:
         if window != self._window:
@@ -165,5 +180,5 @@ class AdaptiveLimit:
         before = self.current
         self._ceiling = float(before)
         self.limit = max(1.0, self.limit * self.DECREASE)
-        if self.current != before and self._on_change:
-            self._on_change(self.current, f"{why} pushed back")
+        if self.current != before and self.on_change:
+            self.on_change(self.current, f"{why} pushed back")
