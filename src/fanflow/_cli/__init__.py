@@ -16,6 +16,7 @@ from ._inspect import ls_command, show_command
 from ._lifecycle import cancel_command, resume_command, watch_command
 from ._plan_cmd import do_command, plan_command
 from ._run_cmd import run_command
+from ._ui_cmd import ui_command
 from ._worker import exec_command
 from ._workflows import save_command
 
@@ -36,6 +37,7 @@ app.command("watch")(watch_command)
 app.command("cancel")(cancel_command)
 app.command("resume")(resume_command)
 app.command("save")(save_command)
+app.command("ui")(ui_command)
 app.command("_exec", hidden=True)(exec_command)
 
 
