@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._errors import AgentCapError, FanflowError, UserError
+from ._permissions import action_target
 from ._replay import tool_key
 from ._scheduler import Scheduler
 from ._synthesis import synthesize
@@ -137,9 +138,7 @@ async def _run_tool(scheduler: Scheduler, name: str, args: list[Any]) -> Any:
         if name == "grep":
             return ws.grep(*args)
         if name in ("write", "git_restore", "run"):
-            target = (
-                " ".join(str(a) for a in args) if name == "run" else str(args[0] if args else "")
-            )
+            target = action_target(name, args[0] if args else "", args[1:])
             await scheduler.permissions.check(name, target, "script")
         if name == "write":
             return ws.write(*args)

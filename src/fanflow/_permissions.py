@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from ._errors import ConfigError
 from ._workspace import ToolError, is_secret_path
@@ -23,6 +23,11 @@ from ._workspace import ToolError, is_secret_path
 MODES = ("auto", "prompt", "read-only")
 CHANGES = ("write", "git_restore", "run")
 Asker = Callable[[str], bool]
+
+
+def action_target(tool: str, first: object, rest: Iterable[object] = ()) -> str:
+    """What the rules judge of a `write`, `git_restore` or `run`: the path, or the command line."""
+    return " ".join(map(str, [first, *rest])) if tool == "run" else str(first)
 
 
 def ask_on_terminal(question: str) -> bool:

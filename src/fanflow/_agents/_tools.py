@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from .._models import ToolCall, ToolResult, ToolSpec
+from .._permissions import action_target
 from .._workspace import ToolError, Workspace
 
 _RESULT_LIMIT = 60_000
@@ -89,13 +90,11 @@ class AgentTools:
         try:
             if call.name in ("write", "run") and self.permissions is not None:
                 target = (
-                    call.input.get("path")
+                    action_target("write", call.input.get("path"))
                     if call.name == "write"
-                    else " ".join(
-                        [str(call.input.get("name")), *map(str, call.input.get("args", []))]
-                    )
+                    else action_target("run", call.input.get("name"), call.input.get("args", []))
                 )
-                await self.permissions.check(call.name, str(target), self.who)
+                await self.permissions.check(call.name, target, self.who)
             output = await self._dispatch(call.name, call.input)
         except ToolError as exc:
             return ToolResult(call.id, str(exc), is_error=True)
