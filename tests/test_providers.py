@@ -129,15 +129,20 @@ async def test_effort_is_sent_as_configured(api):
 
 async def test_401_fails_fast_with_a_clear_message_and_no_retries(api):
     api.faults = Faults(fail_status=401)
+    journal = Journal()
     report = await run(
         "await gather([spawn('general', f'u{i}') for i in range(20)])",
         model_name="anthropic:claude-sonnet-4-6",
         concurrency=4,
+        journal=journal,
     )
     assert report["status"] == "failed"
     assert len(message_requests(api)) <= 4  # one per agent already in flight, then stop
     messages = " ".join(e["error"] for e in report["errors"])
     assert "refused the API key (401)" in messages and "check ANTHROPIC_API_KEY" in messages
+    assert "never awaited" not in messages  # the rest were stopped, and say so
+    stopped = [a for a in journal.agents(report["run_id"]) if a["status"] == "not_run"]
+    assert len(stopped) >= 16 and all("refused the API key" in a["error"] for a in stopped)
 
 
 async def test_400_fails_the_agent_with_the_api_message(api):

@@ -323,16 +323,14 @@ class Scheduler:
         async with asyncio.TaskGroup() as workers:
             for _ in range(limit):
                 workers.create_task(worker())
-        self.check_fatal()
-        if failure:
+        if failure or self.fatal is not None:
+            why = str(self.fatal) if self.fatal else "an earlier unit of its strict gather failed"
             for agent_id in agent_ids[started:]:  # never started: say why, not "never awaited"
                 spawn = self._spawns[agent_id]
                 spawn.started = True
-                self._finish(
-                    spawn,
-                    error="not run: an earlier unit of its strict gather failed",
-                    status="not_run",
-                )
+                self._finish(spawn, error=f"not run: {why}", status="not_run")
+        self.check_fatal()
+        if failure:
             raise RuntimeError(failure[0])
         return results
 
