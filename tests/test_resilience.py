@@ -212,7 +212,7 @@ async def test_adaptive_concurrency_backs_off_to_what_the_provider_takes():
 
 
 def test_adaptive_limit_halves_on_pressure_and_creeps_back():
-    from fanflow._models._resilience import AdaptiveLimit
+    from fanflow._models._pressure import AdaptiveLimit
 
     changes = []
     limit = AdaptiveLimit(16, lambda n, why: changes.append(n))

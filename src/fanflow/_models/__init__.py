@@ -20,8 +20,9 @@ from ._base import (
 )
 from ._function import FunctionModel
 from ._openai import OpenAIModel
+from ._pressure import AdaptiveLimit
 from ._pricing import Price
-from ._resilience import AdaptiveLimit, FatalModelError, RetryableModelError, SharedBackoff
+from ._resilience import FatalModelError, RetryableModelError, SharedBackoff
 from ._sim import SimModel
 
 __all__ = [

@@ -11,8 +11,9 @@ from typing import Any
 
 from .._errors import ConfigError, ModelError
 from ._base import Model, ModelRequest, ModelResponse, Usage
+from ._pressure import AdaptiveLimit
 from ._pricing import Price, price_for
-from ._resilience import AdaptiveLimit, SharedBackoff, with_retries
+from ._resilience import SharedBackoff, with_retries
 
 
 class ProviderModel(Model):

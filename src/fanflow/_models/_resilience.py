@@ -10,8 +10,9 @@ fanflow's errors by who can fix them:
 
 The SDKs' own retries are off (`max_retries=0`) so that one policy, with a
 back-off shared by every agent of the run, decides: when one call is told to
-wait (`retry-after`, or a rate-limit window with nothing remaining), all calls
-to that provider wait, instead of 16 agents stampeding into the same 429.
+wait (`retry-after`, or a refusal whose rate-limit window has nothing left),
+all calls to that provider wait, instead of 16 agents stampeding into the same
+429. Pacing sends so that refusals do not happen is `_pressure`'s job.
 """
 
 from __future__ import annotations
