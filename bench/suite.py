@@ -249,6 +249,31 @@ async def scenario_e(n: int = 100) -> dict:
     }
 
 
+TARGETS = [
+    # (figure, comparison, bound, what the issue asks)
+    ("a1000_wall_over_A", "<=", 1.03, "(a) N=1,000 wall <= 1.03 x A"),
+    ("a1000_wall_over_ideal", "<=", 1.05, "(a) N=1,000 wall <= 1.05 x ideal"),
+    ("a1000_cpu_over_A", "<=", 1.5, "(a) N=1,000 CPU <= 1.5 x A"),
+    ("a10000_peak_rss_over_A", "<=", 2.0, "(a) N=10,000 peak RSS <= 2 x A"),
+    ("b_speedup_over_serial", ">=", 12.0, "(b) race audit >= 12x serial"),
+    ("c_fanflow_failed_units", "<=", 0, "(c) no failed units"),
+    ("c_fanflow_429_share", "<=", 0.02, "(c) 429s <= 2% of requests"),
+    ("c_fanflow_wall_over_bound", "<=", 1.1, "(c) wall <= 1.1 x the limit's bound"),
+    ("d_fanflow_completed_share", ">=", 1.0, "(d) 100% of units complete"),
+    ("e_prefix_read_from_cache_agents_2_to_n", ">=", 0.9, "(e) >= 90% of prefix from cache"),
+]
+
+
+def print_targets(figures: dict) -> None:
+    """Where each figure measured in this run stands against the issue's target."""
+    print("\ntargets:")
+    for key, op, bound, what in TARGETS:
+        if key in figures:
+            value = figures[key]
+            met = value <= bound if op == "<=" else value >= bound
+            print(f"  {'met    ' if met else 'NOT met'}  {what:<40} {value}")
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--one"]:
         print(json.dumps(asyncio.run(one_side(sys.argv[2], sys.argv[3], int(sys.argv[4])))))
@@ -268,6 +293,7 @@ def main() -> None:
     if "e" in chosen:
         figures.update(asyncio.run(scenario_e()))
     publish(figures, "suite" if chosen == set("abcde") else "suite-" + "".join(sorted(chosen)))
+    print_targets(figures)
 
 
 if __name__ == "__main__":
