@@ -109,3 +109,15 @@ async def test_a_rate_limited_run_paces_itself_instead_of_collecting_429s():
     assert api.count(status=429) <= 12, api.count(status=429)
     said = [e["message"] for e in journal.events_of_kind(report["run_id"], "concurrency")]
     assert any("pacing sends to 1,200 a minute" in m for m in said), said
+
+
+def test_a_refusal_measures_how_many_calls_the_provider_holds():
+    from fanflow._models._pressure import AdaptiveLimit
+
+    limit = AdaptiveLimit(16)
+    limit.in_flight = 9  # the refused call and the 8 the provider kept
+    limit._decrease("429", window=0)
+    assert limit.current == 8
+    limit.in_flight = 15  # a later refusal with most calls still in flight changes nothing
+    limit._decrease("429", window=0)
+    assert limit.current == 8

@@ -228,3 +228,23 @@ def test_adaptive_limit_halves_on_pressure_and_creeps_back():
         limit._increase()
     assert limit.current == 10  # past it, probing is slow
     assert changes[:2] == [11, 7]
+
+
+def test_a_429_with_budget_left_holds_only_the_refused_call():
+    from fanflow._models._resilience import budget_left
+
+    plenty = {
+        "anthropic-ratelimit-requests-remaining": "900",
+        "anthropic-ratelimit-tokens-remaining": "40000",
+        "retry-after": "1",
+    }
+    assert budget_left(plenty)
+    assert not budget_left({**plenty, "anthropic-ratelimit-tokens-remaining": "0"})
+    assert not budget_left({"retry-after": "1"})  # nothing said: assume the shared budget
+    assert not budget_left({"x-ratelimit-remaining-requests": "soon"})
+
+    def error_for(headers):
+        return classify(FakeStatusError(429, headers), provider="A", model="m", key_var="K")
+
+    assert error_for(plenty).shared is False  # e.g. a limit on concurrent calls
+    assert error_for({"retry-after": "1"}).shared is True

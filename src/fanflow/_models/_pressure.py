@@ -174,11 +174,17 @@ class AdaptiveLimit:
             self.on_change(self.current, "the provider is answering again")
 
     def _decrease(self, why: str, window: int) -> None:
-        if window != self._window:
-            return
-        self._window += 1
         before = self.current
-        self._ceiling = float(before)
-        self.limit = max(1.0, self.limit * self.DECREASE)
+        if window == self._window:  # the first refusal of calls sent under this limit
+            self._window += 1
+            self._ceiling = float(before)
+            self.limit = max(1.0, self.limit * self.DECREASE)
+        # Every refusal also measures: the provider is evidently holding the calls still in
+        # flight, so a limit on concurrent calls is found in one round trip, not by
+        # repeated cuts (a rate limit or overload leaves most calls in flight: no effect).
+        holding = self.in_flight - 1
+        if 1 <= holding < self.limit:
+            self.limit = float(holding)
+            self._ceiling = min(self._ceiling or float(holding + 1), float(holding + 1))
         if self.current != before and self.on_change:
             self.on_change(self.current, f"{why} pushed back")

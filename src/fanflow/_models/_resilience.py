@@ -46,11 +46,17 @@ class RetryableModelError(ModelError):
     """
 
     def __init__(
-        self, message: str, retry_after: float | None = None, pressure: bool = False
+        self,
+        message: str,
+        retry_after: float | None = None,
+        pressure: bool = False,
+        shared: bool = True,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.pressure = pressure
+        self.shared = shared
+        """Whether every call to the provider should wait `retry_after`, not just this one."""
 
 
 class FatalModelError(ModelError):
@@ -99,7 +105,7 @@ async def with_retries(
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        if getattr(exc, "retry_after", None):
+        if getattr(exc, "retry_after", None) and getattr(exc, "shared", True):
             backoff.hold(exc.retry_after)  # type: ignore[union-attr]
         if on_retry is not None:
             on_retry()
@@ -136,6 +142,7 @@ def classify(exc: Exception, *, provider: str, model: str, key_var: str) -> Mode
             f"{provider} API {status}: {message}",
             retry_after(headers),
             pressure=status in (429, 529),
+            shared=status != 429 or not budget_left(headers),
         )
     if status in (401, 403):
         return FatalModelError(
@@ -159,6 +166,24 @@ def _api_message(exc: Exception) -> str:
     if "<html" in text.lower() or "<!doctype" in text.lower():
         return "the server answered with an HTML page, not the API's JSON (a proxy or wrong URL?)"
     return " ".join(text.split())[:500]
+
+
+_REMAINING = re.compile(r"^(anthropic-ratelimit-.*-remaining|x-ratelimit-remaining-.*)$")
+
+
+def budget_left(headers: Mapping[str, Any]) -> bool:
+    """Whether a 429's own rate-limit headers say requests and tokens remain.
+
+    Then the refusal is not about the rate every call draws on (a limit on
+    concurrent calls, say): the refused call waits its `retry-after`, the others
+    go on, and the adaptive in-flight limit learns the ceiling. Without such
+    headers nothing is known, and every call waits.
+    """
+    remaining = [v for k, v in headers.items() if _REMAINING.match(str(k).lower())]
+    try:
+        return bool(remaining) and all(int(v) > 0 for v in remaining)
+    except ValueError:
+        return False
 
 
 def retry_after(headers: Mapping[str, Any]) -> float | None:
