@@ -61,12 +61,9 @@ async def serve(journal: Journal, port: int, on_ready: Any = None) -> None:
 
 @web.middleware
 async def _loopback_only(request: web.Request, handler: Any) -> web.StreamResponse:
-    host = (
-        (request.host or "").rsplit(":", 1)[0]
-        if not request.host.startswith("[")
-        else (request.host.split("]")[0] + "]")
-    )
-    if host not in LOOPBACK_NAMES:
+    host = request.host or ""
+    name = host.split("]")[0] + "]" if host.startswith("[") else host.rsplit(":", 1)[0]
+    if name not in LOOPBACK_NAMES:
         raise web.HTTPForbidden(text="fanflow ui answers only http://127.0.0.1 or localhost")
     return await handler(request)
 
