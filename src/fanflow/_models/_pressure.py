@@ -117,8 +117,10 @@ class AdaptiveLimit:
     Additive increase, multiplicative decrease: each success raises the limit
     by 1/limit (about one a round trip), a 429/529 cuts it to 0.7x, once per window:
     refusals of requests sent before the last decrease do not count again
-    (they were sent under the old limit). Near the level that was refused last
-    it probes eight times slower. It never passes the run's concurrency cap.
+    (they were sent under the old limit). Every refusal also measures: the
+    calls still in flight are what the provider holds, and the limit never
+    stays above that. Near the level that was refused last it probes eight
+    times slower. It never passes the run's concurrency cap.
     """
 
     DECREASE = 0.7
