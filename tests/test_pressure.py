@@ -109,6 +109,9 @@ async def test_a_rate_limited_run_paces_itself_instead_of_collecting_429s():
     assert api.count(status=429) <= 12, api.count(status=429)
     said = [e["message"] for e in journal.events_of_kind(report["run_id"], "concurrency")]
     assert any("pacing sends to 1,200 a minute" in m for m in said), said
+    from fanflow._views import take_snapshot
+
+    assert take_snapshot(journal, report["run_id"]).paced_per_minute == 1200
 
 
 def test_a_refusal_measures_how_many_calls_the_provider_holds():

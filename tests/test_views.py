@@ -37,6 +37,21 @@ def test_progress_table_shows_phases_counts_tokens_and_concurrency():
     assert "log: hi" in text
 
 
+def test_progress_says_when_the_provider_lowered_or_paced_the_run():
+    snap = RunSnapshot(
+        run_id="r2",
+        status="running",
+        elapsed_s=1.0,
+        concurrency_cap=16,
+        running=8,
+        adaptive_limit=11,
+        paced_per_minute=2400,
+    )
+    text = capture(render_snapshot(snap), width=160)
+    assert "in flight 8/16 (adaptive limit 11)" in text
+    assert "(paced to 2,400/min by the provider's headers)" in text
+
+
 def test_rows_result_is_a_table_and_text_is_text():
     rows = [{"file": "a.ts", "passed": True}, {"file": "b.ts", "passed": False}]
     table = capture(lambda c: print_result(rows, c))

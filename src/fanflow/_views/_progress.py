@@ -59,6 +59,11 @@ def render_snapshot(snap: RunSnapshot) -> Group:
             if snap.adaptive_limit is not None and snap.adaptive_limit < snap.concurrency_cap
             else ""
         )
+        + (
+            f" (paced to {snap.paced_per_minute:,}/min by the provider's headers)"
+            if snap.paced_per_minute
+            else ""
+        )
         + f"  tokens {snap.total_tokens:,}",
     )
     parts: list = [head, table]

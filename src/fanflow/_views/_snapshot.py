@@ -40,6 +40,8 @@ class RunSnapshot:
     recent_events: list[str] = field(default_factory=list)
     adaptive_limit: int | None = None
     """The in-flight limit adaptive concurrency set last, if it ever lowered it."""
+    paced_per_minute: int | None = None
+    """The request rate sends are spaced to, once a provider's headers made the run wait."""
 
     @property
     def total_tokens(self) -> int:
@@ -73,14 +75,20 @@ def take_snapshot(journal: Journal, run_id: str, events: int = 4) -> RunSnapshot
         phases=phases,
         usage=journal.usage_totals(run_id),
         recent_events=recent,
-        adaptive_limit=_last_limit(journal, run_id),
+        **_pressure(journal, run_id),
     )
 
 
 _LIMIT = re.compile(r"in-flight limit (\d+)")
+_PACED = re.compile(r"pacing sends to ([\d,]+) a minute")
 
 
-def _last_limit(journal: Journal, run_id: str) -> int | None:
+def _pressure(journal: Journal, run_id: str) -> dict[str, int | None]:
+    """The last in-flight limit and pacing rate the run's concurrency events announced."""
     events = journal.events_of_kind(run_id, "concurrency")
-    match = _LIMIT.search(events[-1]["message"]) if events else None
-    return int(match[1]) if match else None
+    limit = _LIMIT.search(events[-1]["message"]) if events else None
+    paced = next((m for e in reversed(events) if (m := _PACED.search(e["message"]))), None)
+    return {
+        "adaptive_limit": int(limit[1]) if limit else None,
+        "paced_per_minute": int(paced[1].replace(",", "")) if paced else None,
+    }
