@@ -17,12 +17,14 @@ def capture(renderable_or_fn, width=100) -> str:
     return console.export_text()
 
 
+def running(**fields) -> RunSnapshot:
+    """A running run's snapshot, 16 slots; `fields` set the rest."""
+    return RunSnapshot(run_id="r1", status="running", concurrency_cap=16, **fields)
+
+
 def test_progress_table_shows_phases_counts_tokens_and_concurrency():
-    snap = RunSnapshot(
-        run_id="r1",
-        status="running",
+    snap = running(
         elapsed_s=3.25,
-        concurrency_cap=16,
         running=12,
         phases=[
             PhaseRow("audit", 42, 30, 1, 11, 12000, 3400, 9000),
@@ -38,15 +40,7 @@ def test_progress_table_shows_phases_counts_tokens_and_concurrency():
 
 
 def test_progress_says_when_the_provider_lowered_or_paced_the_run():
-    snap = RunSnapshot(
-        run_id="r2",
-        status="running",
-        elapsed_s=1.0,
-        concurrency_cap=16,
-        running=8,
-        adaptive_limit=11,
-        paced_per_minute=2400,
-    )
+    snap = running(elapsed_s=1.0, running=8, adaptive_limit=11, paced_per_minute=2400)
     text = capture(render_snapshot(snap), width=160)
     assert "in flight 8/16 (adaptive limit 11)" in text
     assert "(paced to 2,400/min by the provider's headers)" in text
