@@ -121,3 +121,39 @@ def test_cli_ui_serves_then_stops_on_ctrl_c():
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0
+
+
+async def test_cancel_from_the_page_stops_a_live_run_and_only_with_the_header():
+    journal = Journal()
+    finished = await run("await spawn('general', 'x')", journal=journal)
+    live_id = "20990101-000000-live"
+    journal.create_run(
+        live_id,
+        script="x",
+        script_hash="h",
+        script_path="s.py",
+        workflow_name=None,
+        workspace=str(REPO),
+        args={},
+        settings={},
+    )
+    journal.start_run(live_id)
+    sleeper = "import time; time.sleep(60)"
+    worker = await asyncio.create_subprocess_exec(sys.executable, "-c", sleeper)
+    journal.db.execute("UPDATE runs SET pid=? WHERE id=?", (worker.pid, live_id))
+    client = await client_for(journal)
+    try:
+        forged = await client.post(f"/api/runs/{live_id}/cancel")
+        assert forged.status == 403 and worker.returncode is None
+        header = {"X-Fanflow-Action": "cancel"}
+        done = await client.post(f"/api/runs/{finished['run_id']}/cancel", headers=header)
+        assert done.status == 409 and "already ended succeeded" in await done.text()
+        stop = await client.post(f"/api/runs/{live_id}/cancel", headers=header)
+        assert stop.status == 200 and (await stop.json()) == {"run_id": live_id, "stopping": True}
+        assert journal.cancel_requested(live_id)
+        assert await asyncio.wait_for(worker.wait(), 10) == -signal.SIGTERM  # it was told
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+            await worker.wait()
+        await client.close()

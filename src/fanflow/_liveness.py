@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ._journal import Journal
+from ._errors import ConfigError
+from ._journal import Journal, effective_status
+from ._journal._lifecycle import LIVE
 from ._limits import Limits
 
 BEAT_S = 1.0
@@ -51,6 +54,29 @@ async def _watch(journal: Journal, run_id: str, target: asyncio.Task[Any]) -> No
             return
         await asyncio.sleep(POLL_S)
         since_beat += POLL_S
+
+
+def request_stop(journal: Journal, ref: str) -> tuple[str, bool]:
+    """Ask a run to stop, from any process: (run id, whether it still has to stop itself).
+
+    A live run gets a journal request and SIGTERM; one whose process is gone
+    (`interrupted`) is marked cancelled at once. A run that already ended is a
+    `ConfigError`.
+    """
+    row = journal.get_run(ref)
+    status = effective_status(row)
+    if status == "interrupted":  # its process is gone: just record the decision
+        journal.cancel_unfinished_agents(row["id"])
+        journal.finish_run(row["id"], "cancelled", error="cancelled after it was interrupted")
+        return row["id"], False
+    if status not in LIVE:
+        raise ConfigError(f"run {row['id']} already ended {status}; nothing to cancel")
+    journal.request_cancel(row["id"])
+    journal.commit()
+    if row["pid"]:  # else the journal request reaches it on its next heartbeat
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(row["pid"], signal.SIGTERM)
+    return row["id"], True
 
 
 def options_record(options: Any, limits: Limits, budget: Any) -> dict[str, Any]:

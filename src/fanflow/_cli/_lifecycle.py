@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
 import time
 from typing import Annotated
 
@@ -13,9 +10,9 @@ import typer
 from rich.console import Console
 
 from .._budget import parse_tokens, parse_usd
-from .._errors import ConfigError
 from .._journal import Journal, effective_status
 from .._journal._lifecycle import LIVE
+from .._liveness import request_stop
 from .._report import build_report
 from .._resume import prepare_resume
 from .._views import EXIT_CODES, follow_run
@@ -39,30 +36,21 @@ def watch_command(run: RunRef = "last", as_json: AsJson = False) -> None:
 def cancel_command(run: RunRef) -> None:
     """Stop a run: no new spawns, calls in flight cancelled, status cancelled."""
     journal = Journal()
-    row = journal.get_run(run)
-    status = effective_status(row)
+    run_id, stopping = request_stop(journal, run)
     err = Console(stderr=True)
-    if status == "interrupted":  # its process is gone: just record the decision
-        journal.cancel_unfinished_agents(row["id"])
-        journal.finish_run(row["id"], "cancelled", error="cancelled after it was interrupted")
-        err.print(f"run {row['id']} was interrupted; marked cancelled")
+    if not stopping:
+        err.print(f"run {run_id} was interrupted; marked cancelled")
         return
-    if status not in LIVE:
-        raise ConfigError(f"run {row['id']} already ended {status}; nothing to cancel")
-    journal.request_cancel(row["id"])
-    if row["pid"]:  # else the journal request reaches it on its next heartbeat
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(row["pid"], signal.SIGTERM)
     deadline = time.monotonic() + CANCEL_WAIT_S
     while time.monotonic() < deadline:
-        if effective_status(journal.get_run(row["id"])) not in LIVE:
+        if effective_status(journal.get_run(run_id)) not in LIVE:
             break
         time.sleep(0.1)
-    final = effective_status(journal.get_run(row["id"]))
+    final = effective_status(journal.get_run(run_id))
     err.print(
-        f"run {row['id']} {final}"
+        f"run {run_id} {final}"
         if final not in LIVE
-        else f"cancel requested for run {row['id']}; it is still stopping"
+        else f"cancel requested for run {run_id}; it is still stopping"
     )
 
 

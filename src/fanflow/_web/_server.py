@@ -20,6 +20,7 @@ from aiohttp_sse import sse_response
 from .._errors import ConfigError
 from .._journal import Journal, effective_status
 from .._journal._lifecycle import LIVE
+from .._liveness import request_stop
 from .._report import build_report
 from .._views import take_snapshot
 
@@ -36,6 +37,7 @@ def make_app(journal: Journal) -> web.Application:
     app.router.add_get("/api/runs", _runs)
     app.router.add_get("/api/runs/{run}", _run)
     app.router.add_get("/api/runs/{run}/live", _live)
+    app.router.add_post("/api/runs/{run}/cancel", _cancel)
     return app
 
 
@@ -143,6 +145,25 @@ async def _live(request: web.Request) -> web.StreamResponse:
                 break
             await asyncio.sleep(TICK_S)
     return stream
+
+
+ACTION_HEADER = "X-Fanflow-Action"
+
+
+async def _cancel(request: web.Request) -> web.Response:
+    """Stop a run, as `fanflow cancel` does.
+
+    The custom header cannot be sent cross-origin without a CORS preflight,
+    which this server never grants, so another site cannot make a browser
+    cancel runs (the loopback Host check stops DNS rebinding).
+    """
+    if request.headers.get(ACTION_HEADER) != "cancel":
+        raise web.HTTPForbidden(text=f"send the {ACTION_HEADER}: cancel header")
+    try:
+        run_id, stopping = request_stop(request.app[JOURNAL], request.match_info["run"])
+    except ConfigError as exc:
+        raise web.HTTPConflict(text=str(exc)) from None
+    return web.json_response({"run_id": run_id, "stopping": stopping})
 
 
 def _dumps(value: Any) -> str:
