@@ -155,6 +155,13 @@ def test_save_makes_a_run_a_workflow_run_by_name(tmp_path):
     bad = fanflow("save", "last", "../evil")
     assert bad.returncode == 2 and "cannot name a workflow" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    assert fanflow("run", str(script), "--workspace", str(gone), "--json").returncode == 0
+    gone.rmdir()
+    lost = fanflow("save", "last", "greet2")
+    assert lost.returncode == 2 and "is gone; save it with --user" in lost.stderr
+    assert not gone.exists()
 
 
 def test_ctrl_c_cancels_the_run_and_exits_130(tmp_path):

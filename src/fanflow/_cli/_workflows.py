@@ -48,6 +48,10 @@ def save_command(
             f"{name!r} cannot name a workflow; use letters, digits, - and _ (e.g. audit-races)"
         )
     row = Journal().get_run(run)
+    if not user and not Path(row["workspace"]).is_dir():
+        raise ConfigError(
+            f"the run's workspace {row['workspace']} is gone; save it with --user instead"
+        )
     folder = (
         default_home() / "workflows" if user else Path(row["workspace"]) / ".fanflow" / "workflows"
     )
