@@ -192,7 +192,10 @@ def limited(faults: Faults, n: int, bound: float, prefix: str) -> dict:
             )
         refused = server.stats["by_status"].get("429", 0)
         out[f"{prefix}_{side}_wall_over_bound"] = round(result["wall_s"] / bound, 3)
+        out[f"{prefix}_{side}_429s"] = refused
+        out[f"{prefix}_{side}_requests"] = server.stats["requests"]
         out[f"{prefix}_{side}_429_share"] = round(refused / server.stats["requests"], 3)
+        out[f"{prefix}_{side}_wall_s"] = round(result["wall_s"], 2)
         out[f"{prefix}_{side}_failed_units"] = n - result["completed"]
     return out
 
