@@ -99,6 +99,11 @@ async def fanflow_fan_out(url: str, n: int, c: int = 16) -> dict:
     }
 
 
+def run_side(side: str, url: str, n: int):
+    """The awaitable of one side's fan-out: baseline A, or fanflow."""
+    return baseline_a(url, n) if side == "A" else fanflow_fan_out(url, n)
+
+
 def _children_cpu_s() -> float:
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the sandbox worker, once reaped
     return children.ru_utime + children.ru_stime
@@ -106,7 +111,7 @@ def _children_cpu_s() -> float:
 
 async def one_side(side: str, url: str, n: int) -> dict:
     own, children = time.process_time(), _children_cpu_s()
-    result = await (baseline_a(url, n) if side == "A" else fanflow_fan_out(url, n))
+    result = await run_side(side, url, n)
     result["sandbox_cpu_s"] = _children_cpu_s() - children
     result["cpu_s"] = time.process_time() - own + result["sandbox_cpu_s"]
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -187,9 +192,7 @@ def limited(faults: Faults, n: int, bound: float, prefix: str) -> dict:
     out = {}
     for side in ("A", "fanflow"):
         with served(faults) as server:
-            result = asyncio.run(
-                baseline_a(server.url, n) if side == "A" else fanflow_fan_out(server.url, n)
-            )
+            result = asyncio.run(run_side(side, server.url, n))
         refused = server.stats["by_status"].get("429", 0)
         out[f"{prefix}_{side}_wall_over_bound"] = round(result["wall_s"] / bound, 3)
         out[f"{prefix}_{side}_429s"] = refused
@@ -223,9 +226,7 @@ async def scenario_d(n: int = 200) -> dict:
             latency=0.02, p_529=0.05, p_500=0.05, p_drop=0.02, seed=11, retry_after=0.05
         )
         with served(faults) as server:
-            result = await (
-                baseline_a(server.url, n) if side == "A" else fanflow_fan_out(server.url, n)
-            )
+            result = await run_side(side, server.url, n)
         out[f"d_{side}_completed_share"] = round(result["completed"] / n, 3)
     return out
 

@@ -274,9 +274,7 @@ class Scheduler:
     # running -------------------------------------------------------------------------
     async def await_agent(self, agent_id: object) -> dict[str, Any]:
         """Run a registered spawn to its end; an envelope `{ok, value|error}`."""
-        spawn = self._spawns.get(agent_id) if isinstance(agent_id, int) else None
-        if spawn is None or spawn.started:
-            raise RuntimeError("each spawn() can be awaited once")
+        spawn = self._unawaited(agent_id)
         spawn.started = True
         if spawn.cached is not None:
             return spawn.cached
@@ -300,9 +298,7 @@ class Scheduler:
         ):
             raise TypeError("gather() takes a list of awaitables")
         for agent_id in agent_ids:
-            spawn = self._spawns.get(agent_id)
-            if spawn is None or spawn.started:
-                raise RuntimeError("each spawn() can be awaited once")
+            self._unawaited(agent_id)
         if len(set(agent_ids)) != len(agent_ids):
             raise RuntimeError("each spawn() can be awaited once")
         limit = min(self.gather_limit(concurrency, len(agent_ids)), self.limits.concurrency)
@@ -333,6 +329,13 @@ class Scheduler:
         if failure:
             raise RuntimeError(failure[0])
         return results
+
+    def _unawaited(self, agent_id: object) -> Spawn:
+        """The registered spawn `agent_id` names, if nothing awaited it yet."""
+        spawn = self._spawns.get(agent_id) if isinstance(agent_id, int) else None
+        if spawn is None or spawn.started:
+            raise RuntimeError("each spawn() can be awaited once")
+        return spawn
 
     def cancel_in_flight(self) -> None:
         """Cancel every running subagent (the script that wanted them has failed)."""

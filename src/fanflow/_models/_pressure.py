@@ -128,7 +128,7 @@ class AdaptiveLimit:
 
     def __init__(self, cap: int, on_change: Callable[[int, str], None] | None = None) -> None:
         self.cap, self.limit, self.in_flight = cap, float(cap), 0
-        self.on_change = on_change
+        self._on_change = on_change
         self._window = 0
         self._ceiling: float | None = None
         """The limit at which the provider last pushed back."""
@@ -159,8 +159,8 @@ class AdaptiveLimit:
 
     def paced(self, per_minute: int) -> None:
         """Say (as a limit change does) that sends are being spaced to the provider's rate."""
-        if self.on_change:
-            self.on_change(
+        if self._on_change:
+            self._on_change(
                 self.current,
                 f"pacing sends to {per_minute:,} a minute, as the provider's headers announce",
             )
@@ -172,8 +172,8 @@ class AdaptiveLimit:
         slow = self._ceiling is not None and self.limit >= self._ceiling - 1
         step = 1.0 / (self.limit * (self.PROBE_SLOWDOWN if slow else 1))
         self.limit = min(float(self.cap), self.limit + step)
-        if self.current != before and self.on_change:
-            self.on_change(self.current, "the provider is answering again")
+        if self.current != before and self._on_change:
+            self._on_change(self.current, "the provider is answering again")
 
     def _decrease(self, why: str, window: int) -> None:
         before = self.current
@@ -188,5 +188,5 @@ class AdaptiveLimit:
         if 1 <= holding < self.limit:
             self.limit = float(holding)
             self._ceiling = min(self._ceiling or float(holding + 1), float(holding + 1))
-        if self.current != before and self.on_change:
-            self.on_change(self.current, f"{why} pushed back")
+        if self.current != before and self._on_change:
+            self._on_change(self.current, f"{why} pushed back")
