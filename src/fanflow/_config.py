@@ -1,7 +1,12 @@
-"""`.fanflow/config.toml` in the workspace: declared commands and run defaults."""
+"""`.fanflow/config.toml` in the workspace: declared commands and run defaults.
+
+The model to use and the `[models.NAME]` plugin options may also come from the
+user's `$FANFLOW_HOME/config.toml`; the workspace's file wins where both say.
+"""
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,16 +27,32 @@ class ProjectConfig:
     budget_usd: float | None = None
     allow_secrets: bool = False
     """[permissions] allow_secrets: let agents and scripts read and write secrets files."""
+    model: str | None = None
+    """`model = "..."`: the run's model when neither --model nor FANFLOW_MODEL names one."""
+    model_options: dict[str, dict[str, str]] = field(default_factory=dict)
+    """`[models.NAME]` tables: options handed to model plugin NAME's factory."""
+
+
+def user_config_path() -> Path:
+    home = os.environ.get("FANFLOW_HOME") or Path.home() / ".fanflow"
+    return Path(home).expanduser() / "config.toml"
+
+
+def chosen_model(flag: str | None, config: ProjectConfig) -> str | None:
+    """The model a run uses: --model, else FANFLOW_MODEL, else the config files' `model`."""
+    for value in (flag, os.environ.get("FANFLOW_MODEL"), config.model):
+        if value and value.strip():
+            return value.strip()
+    return None
 
 
 def load_config(root: Path) -> ProjectConfig:
     path = root / ".fanflow" / "config.toml"
+    user_model, user_options = _user_models()
     if not path.is_file():
-        return ProjectConfig()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it") from None
+        return ProjectConfig(model=user_model, model_options=user_options)
+    data = _toml(path)
+    model, options = _models(data, path)
     commands = data.get("commands", {})
     if not isinstance(commands, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in commands.items()
@@ -50,7 +71,43 @@ def load_config(root: Path) -> ProjectConfig:
         allow_secrets=_allow_secrets(data.get("permissions", {}), path),
         budget_tokens=_budget_tokens(run, path),
         budget_usd=_budget_usd(run, path),
+        model=model or user_model,
+        model_options={**user_options, **options},
     )
+
+
+def _toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it") from None
+
+
+def _user_models() -> tuple[str | None, dict[str, dict[str, str]]]:
+    path = user_config_path()
+    return _models(_toml(path), path) if path.is_file() else (None, {})
+
+
+def _models(data: dict, path: Path) -> tuple[str | None, dict[str, dict[str, str]]]:
+    """`model = "..."` (top level or in [run]) and the `[models.NAME]` option tables."""
+    run = data.get("run", {})
+    model = data.get("model", run.get("model") if isinstance(run, dict) else None)
+    if model is not None and (not isinstance(model, str) or not model.strip()):
+        raise ConfigError(f'{path}: model must be a string like "anthropic:claude-opus-4-8"')
+    tables = data.get("models", {})
+    if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
+        raise ConfigError(f'{path}: [models.NAME] must be tables of options, e.g. url = "..."')
+    options = {}
+    for name, table in tables.items():
+        for key, value in table.items():
+            if not isinstance(value, (str, int, float, bool)):
+                raise ConfigError(
+                    f"{path}: [models.{name}] {key} must be a string, number or boolean"
+                )
+        options[name] = {
+            k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in table.items()
+        }
+    return model, options
 
 
 def _positive(table: dict, key: str, path: Path) -> int | None:

@@ -9,6 +9,8 @@
         ├── SandboxError     the script failed or hit a sandbox limit (exit 1)
         └── AgentError       one subagent failed (partial success if gathered)
             └── ModelError   the model misbehaved or its API refused
+                └── AccountStop  the account cannot go on (quota, credit, key,
+                                 unreachable): the run stops starting agents
 
 Each message is one line that names the problem and says what to do next;
 the CLI prints it as it is, without a traceback.
@@ -69,3 +71,9 @@ class AgentError(RunError):
 
 class ModelError(AgentError):
     """The model returned something unusable, or its API refused the request."""
+
+
+class AccountStop(ModelError):
+    """The provider says this account cannot continue: quota or credit exhausted, key
+    revoked, billing required, or the endpoint unreachable. No agent of the run can get
+    past it, so the run stops starting agents instead of spending on retries."""

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ._models import Model, ModelRequest, ModelResponse, ToolCall, Usage, estimate_tokens
-from ._models._sim import conversation_text, files_read, mentioned_paths
+from ._models._conversation import conversation_text, files_read, mentioned_paths
 
 
 @dataclass(frozen=True)

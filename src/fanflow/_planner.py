@@ -153,7 +153,6 @@ async def make_plan(
                 tools=[],
                 max_tokens=16_000,
                 effort=effort,
-                agent_type="planner",
             )
         )
         plan.usage.append(reply.usage)

@@ -24,9 +24,13 @@ def build_report(journal: Journal, run_id: str) -> dict[str, Any]:
         }
         for p in journal.phases(run_id)
     ]
+    settings = json.loads(run["settings_json"] or "{}")
+    scripted = [e["message"] for e in journal.events_of_kind(run_id, "scripted")]
     return {
         "run_id": run_id,
         "status": effective_status(run),
+        "model": settings.get("model"),
+        "scripted": "; ".join(dict.fromkeys(scripted)) or None,
         "result": json.loads(run["result_json"]) if run["result_json"] else None,
         "agents": {
             "spawned": sum(counts.values()),

@@ -21,7 +21,7 @@ def options_from_row(row: dict[str, Any]) -> RunOptions:
     """The options a journaled run was started with."""
     settings = json.loads(row["settings_json"] or "{}")
     return RunOptions(
-        model=settings.get("model", "sim"),
+        model=settings.get("model"),
         agent_model=settings.get("agent_model"),
         agent_effort=settings.get("agent_effort", "high"),
         workspace=row["workspace"],

@@ -23,13 +23,13 @@ from ._agents import AgentRegistry
 from ._bridge import host_functions
 from ._budget import Budget
 from ._commands import Commands
-from ._config import load_config
+from ._config import chosen_model, load_config
 from ._errors import ConfigError, FanflowError, RunError
 from ._estimate import Assumptions, EstimatingModels, summarize
 from ._journal import Journal
 from ._limits import Limits
 from ._liveness import alive, options_record
-from ._models import AdaptiveLimit, Model
+from ._models import HOW_TO_CHOOSE, AdaptiveLimit, Model
 from ._models._base import billed_tokens
 from ._permissions import Asker, Permissions
 from ._replay import Replay
@@ -43,7 +43,8 @@ from ._workspace import Workspace
 class RunOptions:
     """How to run one script. Every field has the CLI's default."""
 
-    model: str = "sim"
+    model: str | None = None
+    """PROVIDER:MODEL; None: FANFLOW_MODEL, else the config files' `model`, else an error."""
     agent_model: str | None = None
     agent_effort: str = "high"
     workspace: str | os.PathLike[str] = "."
@@ -109,6 +110,10 @@ class Run:
             dry=estimating is not None,
         )
         config = load_config(self.workspace.root)
+        model = chosen_model(options.model, config)
+        if model is None:  # never a silent default: an offline model would "succeed" empty
+            raise ConfigError(HOW_TO_CHOOSE)
+        self.options = options = replace(options, model=model)
         self.workspace.allow_secrets = config.allow_secrets
         self.limits = replace(
             options.limits,
@@ -133,7 +138,12 @@ class Run:
         if estimating is not None:  # the twin stands in for `estimated_models`, never calls them
             self.models: Any = EstimatingModels(estimated_models, estimating)
         else:
-            self.models = ModelCache(models, prices=config.prices, limiter=self._limiter)
+            self.models = ModelCache(
+                models,
+                prices=config.prices,
+                limiter=self._limiter,
+                options=config.model_options,
+            )
             for name in {options.model, options.agent_model} - {None}:
                 self.models.get(name)  # type: ignore[arg-type]  # unknown model: ConfigError now
         self.info: ScriptInfo = check_syntax_and_names(script, options.script_path, self.registry)
@@ -305,6 +315,7 @@ class Run:
             )
         else:
             self.journal.start_run(self.run_id)
+        self._disclose_scripted_models()
         if self.lead_usage:
             self.journal.add_phase(self.run_id, -1, "plan")
             for model, usage, cost in self.lead_usage:
@@ -331,6 +342,13 @@ class Run:
             result = scheduler.last_synthesis
         result = _capped(result)
         self.journal.finish_run(self.run_id, status, result=result, error=error)
+
+    def _disclose_scripted_models(self) -> None:
+        """Say in the journal (so in every view and the report) when no LLM plays the agents."""
+        for name in dict.fromkeys(n for n in (self.options.model, self.options.agent_model) if n):
+            note = getattr(self.models.get(name), "scripted", None)
+            if note:
+                self._event("scripted", f"model {name} is scripted, not an LLM: {note}")
 
     def _log(self, text: str) -> None:
         self._event("log", text)

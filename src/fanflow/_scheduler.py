@@ -27,7 +27,7 @@ from ._admission import (
 from ._agents import AgentDefinition, AgentJob, AgentRegistry, AgentTools, run_agent
 from ._budget import Budget, BudgetExceeded
 from ._commands import Commands
-from ._errors import AgentCapError, FanflowError
+from ._errors import AccountStop, AgentCapError, FanflowError
 from ._journal import Journal
 from ._limits import Limits
 from ._models import (
@@ -50,7 +50,7 @@ from ._workspace import Workspace
 class RunSettings:
     """Model choices for a run's subagents."""
 
-    model: str = "sim"
+    model: str
     agent_model: str | None = None
     agent_effort: str = "high"
     default_max_tokens: int = 8000
@@ -84,9 +84,11 @@ class ModelCache:
         preset: dict[str, Model] | None = None,
         prices: dict[str, Price] | None = None,
         limiter: Callable[[str], AdaptiveLimit | None] | None = None,
+        options: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self._models: dict[str, Model] = dict(preset or {})
         self._prices = prices
+        self._options = options or {}
         self._backoffs: dict[str, SharedBackoff] = {}
         self._limiter = limiter
         self.limiters: dict[str, AdaptiveLimit] = {}
@@ -96,6 +98,7 @@ class ModelCache:
         if name not in self._models:
             self._models[name] = resolve_model(
                 name,
+                options=self._options,
                 prices=self._prices,
                 backoffs=self._backoffs,
                 limiters=self.limiters,
@@ -358,7 +361,7 @@ class Scheduler:
                     self.budget_hit = exc
                     self.journal.event(self.run_id, "budget", str(exc), phase=spawn.phase)
                 return self._finish(spawn, error=f"stopped: {exc}", status="not_run")
-            except FatalModelError as exc:
+            except (FatalModelError, AccountStop) as exc:
                 if self.fatal is None:  # no other agent can get past this: stop spending
                     self.fatal = exc
                     self.journal.event(self.run_id, "error", str(exc), phase=spawn.phase)

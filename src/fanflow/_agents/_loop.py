@@ -68,7 +68,6 @@ async def run_agent(job: AgentJob, on_usage: Callable[[Usage], None]) -> AgentOu
                 tools=job.tools.specs(),
                 max_tokens=job.max_tokens,
                 effort=job.effort,
-                agent_type=job.definition.name,
                 schema=job.schema,
             )
         )

@@ -16,10 +16,11 @@ from rich.console import Console
 from rich.syntax import Syntax
 
 from .._budget import parse_tokens, parse_usd
-from .._config import load_config
+from .._config import chosen_model, load_config
+from .._errors import ConfigError
 from .._journal import Journal, default_home
 from .._limits import Limits
-from .._models import Usage, resolve_model
+from .._models import HOW_TO_CHOOSE, Usage, resolve_model
 from .._planner import Plan, make_plan
 from .._run import Run, RunOptions
 from .._script import Sandbox
@@ -28,15 +29,23 @@ from .._workspace import Workspace
 from ._run_cmd import execute_in_foreground, parse_args, print_report, run_in_background
 
 Task = Annotated[str, typer.Argument(metavar="TASK", help="What to do, in plain words.")]
-ModelOpt = Annotated[str, typer.Option("--model", help="The lead model (and the agents').")]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", help="The lead model (and the agents'); or FANFLOW_MODEL.")
+]
 WorkspaceOpt = Annotated[Path, typer.Option(help="The directory the work is about.")]
 EffortOpt = Annotated[str, typer.Option("--effort", help="The lead model's effort.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-async def _plan(task: str, model_name: str, workspace: Path, effort: str) -> tuple[Plan, Any]:
+async def _plan(
+    task: str, model_name: str | None, workspace: Path, effort: str
+) -> tuple[Plan, Any]:
     ws = Workspace(workspace)
-    lead = resolve_model(model_name, prices=load_config(ws.root).prices)
+    config = load_config(ws.root)
+    chosen = chosen_model(model_name, config)
+    if chosen is None:
+        raise ConfigError(HOW_TO_CHOOSE)
+    lead = resolve_model(chosen, prices=config.prices, options=config.model_options)
     try:
         async with Sandbox() as sandbox:
             return await make_plan(task, lead, ws, sandbox, effort=effort), lead
@@ -63,7 +72,7 @@ def _show(script: str) -> None:
 
 def plan_command(
     task: Task,
-    model: ModelOpt = "sim",
+    model: ModelOpt = None,
     workspace: WorkspaceOpt = Path("."),
     out: Annotated[Path | None, typer.Option(help="Where to save the script.")] = None,
     effort: EffortOpt = "xhigh",
@@ -94,7 +103,7 @@ def plan_command(
 
 def do_command(
     task: Task,
-    model: ModelOpt = "sim",
+    model: ModelOpt = None,
     workspace: WorkspaceOpt = Path("."),
     agent_model: Annotated[str | None, typer.Option(help="Model for all subagents.")] = None,
     effort: EffortOpt = "xhigh",

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .._budget import parse_tokens, parse_usd
 from .._errors import ConfigError
@@ -38,8 +39,9 @@ def run_command(
         str, typer.Argument(metavar="SCRIPT", help="A workflow .py file, or a saved workflow name.")
     ],
     model: Annotated[
-        str, typer.Option(help="PROVIDER:MODEL for the run (sim is offline).")
-    ] = "sim",
+        str | None,
+        typer.Option(help="PROVIDER:MODEL (or `test`, offline); default: FANFLOW_MODEL, config."),
+    ] = None,
     agent_model: Annotated[str | None, typer.Option(help="Model for all subagents.")] = None,
     agent_effort: Annotated[str, typer.Option(help="Subagent effort: low..max.")] = "high",
     workspace: Annotated[Path, typer.Option(help="The directory agents may touch.")] = Path("."),
@@ -149,6 +151,8 @@ def print_report(report: dict, as_json: bool) -> None:
         err.print(f"[red]error[/red] ({who}): {e['error']}", highlight=False)
     if len(report["errors"]) > 10:
         err.print(f"... and {len(report['errors']) - 10} more: fanflow show {report['run_id']}")
+    if report.get("scripted"):
+        err.print(f"[yellow]note[/yellow]: {escape(report['scripted'])}", highlight=False)
     err.print(
         summary_line(report) + f" (details: fanflow show {report['run_id']})", highlight=False
     )

@@ -95,7 +95,6 @@ class ModelRequest:
     tools: list[ToolSpec]
     max_tokens: int
     effort: str | None = None
-    agent_type: str = "general"
     schema: dict[str, Any] | None = None
     """The JSON Schema the answer will be validated against, if any."""
 
@@ -121,6 +120,10 @@ class Model(abc.ABC):
 
     supports_mid_system: bool = False
     """Whether a `system` message may appear mid-conversation (fan-in block)."""
+
+    scripted: str | None = None
+    """Set by models that are not an LLM (`test`, an example's oracle): what plays the
+    agents instead, in a few words. Every run on such a model says so in its report."""
 
     @abc.abstractmethod
     async def request(self, req: ModelRequest) -> ModelResponse:
