@@ -14,6 +14,7 @@ from .._errors import FanflowError
 from .._journal import close_all
 from ._inspect import ls_command, show_command
 from ._lifecycle import cancel_command, resume_command, watch_command
+from ._models_cmd import models_command
 from ._plan_cmd import do_command, plan_command
 from ._run_cmd import run_command
 from ._ui_cmd import ui_command
@@ -38,6 +39,7 @@ app.command("cancel")(cancel_command)
 app.command("resume")(resume_command)
 app.command("save")(save_command)
 app.command("ui")(ui_command)
+app.command("models")(models_command)
 app.command("_exec", hidden=True)(exec_command)
 
 
