@@ -253,3 +253,11 @@ def test_a_bare_claude_name_means_anthropic_and_a_provider_needs_a_model():
     with pytest.raises(ConfigError, match="names no model; use openai:MODEL"):
         resolve_model("openai:")
     assert Usage().input_tokens == 0
+
+
+def test_version():
+    proc = fanflow("--version")
+    assert proc.returncode == 0
+    from fanflow import __version__
+
+    assert proc.stdout == f"fanflow {__version__}\n"

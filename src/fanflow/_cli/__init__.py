@@ -6,6 +6,7 @@ import os
 import sqlite3
 import sys
 import traceback
+from typing import Annotated
 
 import typer
 from typer.exceptions import TyperException
@@ -29,6 +30,26 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Run dynamic LLM workflows: a sandboxed script fans a job out to subagents.",
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        sys.stdout.write(f"fanflow {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Run dynamic LLM workflows: a sandboxed script fans a job out to subagents."""
+
+
 app.command("run")(run_command)
 app.command("plan")(plan_command)
 app.command("do")(do_command)
