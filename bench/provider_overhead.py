@@ -21,7 +21,7 @@ from pathlib import Path
 from _report import finish, publish
 
 from fanflow import Journal, RunOptions, run_script
-from fanflow._fakeapi import FakeAPI, Faults
+from fakeapi import FakeAPI, Faults
 
 KEY = "bench-key-0123456789"
 MODEL = "claude-opus-4-8"

@@ -34,7 +34,7 @@ from _served import KEY, served
 
 from fanflow import Journal, RunOptions, run_script
 from fanflow._agents import BUILTIN_AGENTS
-from fanflow._fakeapi import Faults
+from fakeapi import Faults
 
 MODEL = "claude-sonnet-4-6"
 LATENCY = 0.2

@@ -7,7 +7,7 @@ import os
 import anthropic
 import pytest
 
-from fanflow._fakeapi import FakeAPI, Faults
+from fakeapi import FakeAPI, Faults
 from fanflow._models._pressure import RequestPacer, request_window
 
 ANTHROPIC = {

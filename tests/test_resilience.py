@@ -12,7 +12,7 @@ import time
 import pytest
 from helpers import EXAMPLE, REPO
 
-from fanflow._fakeapi import FakeAPI, Faults
+from fakeapi import FakeAPI, Faults
 from fanflow._models._resilience import (
     FatalModelError,
     RetryableModelError,

@@ -15,7 +15,7 @@ import pytest
 from helpers import REPO, run
 
 from fanflow import ConfigError, Journal
-from fanflow._fakeapi import FakeAPI, Faults
+from fakeapi import FakeAPI, Faults
 from fanflow._resume import prepare_resume
 
 KEY = "sk-resume-test-key-123456"

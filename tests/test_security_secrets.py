@@ -31,7 +31,7 @@ import pytest
 from helpers import REPO, run
 
 from fanflow import FunctionModel, Journal, ModelRequest, ModelResponse, ToolCall
-from fanflow._fakeapi import FakeAPI
+from fakeapi import FakeAPI
 
 KEY = "sk-ant-api03-SECRETVALUE-0123456789abcdef"
 TOKEN = "svc-tok-SECRETVALUE-42424242"
