@@ -7,11 +7,11 @@ through either SDK can be compared with the same run on the oracle directly.
 from __future__ import annotations
 
 import pytest
+from fakeapi import FakeAPI, Faults
 from helpers import EXAMPLE, run
 from race_oracle import OracleModel
 
 from fanflow import Journal, ScriptError
-from fakeapi import FakeAPI, Faults
 
 KEY = "sk-test-0123456789abcdef-secret"
 

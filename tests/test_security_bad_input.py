@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from fakeapi import FakeAPI, Faults
 
 from fanflow import ModelRequest, ModelResponse
-from fakeapi import FakeAPI, Faults
 
 GOOD = "phase('greet')\nawait spawn('general', 'say hi')\n"
 USAGE_BANNER = (

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from fanflow import Message, ModelRequest, ModelResponse, ToolCall, ToolResult, ToolSpec
 from fanflow._models import estimate_tokens
+
 from ._faults import Problem
 
 if TYPE_CHECKING:

@@ -16,11 +16,11 @@ import anthropic
 import openai
 import pytest
 
-from fanflow._agents import BUILTIN_AGENTS
 from fakeapi import FakeAPI, Faults, RecordedRequest
 from fakeapi._anthropic import takes_mid_system
 from fakeapi._faults import duration
 from fanflow import Message, ModelRequest, ModelResponse, ToolCall
+from fanflow._agents import BUILTIN_AGENTS
 from fanflow._models import TestModel
 
 KEY = "test-key"

@@ -1,9 +1,9 @@
 """The answers planted in the sample, one comment line each, and what a conversation read.
 
-    // planted: finding id=R1 confidence=0.9 lines=27-32 state=oauthTokens bug="..." fix="..."
-    // planted: refute id=FP1 reason="..."
-    // planted: related path=./void.ts
-    // planted: cross id=X1 files=src/billing/invoice.ts,src/billing/void.ts state=... bug="..."
+// planted: finding id=R1 confidence=0.9 lines=27-32 state=oauthTokens bug="..." fix="..."
+// planted: refute id=FP1 reason="..."
+// planted: related path=./void.ts
+// planted: cross id=X1 files=src/billing/invoice.ts,src/billing/void.ts state=... bug="..."
 """
 
 from __future__ import annotations

@@ -72,7 +72,9 @@ class OracleModel(Model):
         calls = list(calls)
         output = text + json.dumps([c.input for c in calls])
         prefix = req.system + json.dumps([t.input_schema for t in req.tools])
-        usage = Usage(input_tokens=_tokens(billed_text(req.messages)), output_tokens=_tokens(output))
+        usage = Usage(
+            input_tokens=_tokens(billed_text(req.messages)), output_tokens=_tokens(output)
+        )
         # the fan-out's shared prefix is written to a provider's cache once, then read
         if prefix in self._cached_prefixes:
             usage.cache_read_input_tokens = _tokens(prefix)
@@ -127,7 +129,9 @@ def _review(claim_id: str, read: dict[str, str]) -> dict[str, Any]:
     verdict: dict[str, Any] = {
         "id": claim_id,
         "verdict": "confirmed" if read else "unverified",
-        "reason": "the code I read does what the claim says" if read else "nothing to check against",
+        "reason": "the code I read does what the claim says"
+        if read
+        else "nothing to check against",
     }
     markers = parse_markers("\n".join(read.values()))
     for marker in markers:
