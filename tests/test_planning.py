@@ -10,11 +10,11 @@ import subprocess
 import sys
 
 import pytest
+from fakeapi import FakeAPI
 from helpers import EXAMPLE, REPO, run
 
 from fanflow import FunctionModel, Journal, ModelResponse, RunOptions, Usage
 from fanflow._budget import Budget, parse_tokens
-from fanflow._fakeapi import FakeAPI
 from fanflow._planner import EXAMPLE_AUDIT, EXAMPLE_MIGRATION, make_plan
 from fanflow._resume import prepare_resume
 from fanflow._run import Run

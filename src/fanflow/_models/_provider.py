@@ -52,7 +52,7 @@ class ProviderModel(Model):
         if not key:
             raise ConfigError(
                 f"{self.key_var} is not set; export your API key{self.key_hint}, "
-                "or use --model sim to try fanflow offline"
+                "or use --model test to check the plumbing offline"
             )
         return key
 
