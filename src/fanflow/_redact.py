@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 _SUFFIXES = ("_KEY", "_TOKEN", "_SECRET")
+MARK = "[redacted]"
 _MIN_SECRET_LEN = 8
 
 
@@ -40,5 +41,5 @@ def redact(text: str | None) -> str | None:
         return text
     for value in secret_values():
         if value in text:
-            text = text.replace(value, "[redacted]")
+            text = text.replace(value, MARK)
     return text

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from ._journal import Journal, effective_status
+from ._journal._encode import finite_value, loads
 
 
 def build_report(journal: Journal, run_id: str) -> dict[str, Any]:
@@ -24,14 +25,14 @@ def build_report(journal: Journal, run_id: str) -> dict[str, Any]:
         }
         for p in journal.phases(run_id)
     ]
-    settings = json.loads(run["settings_json"] or "{}")
+    settings = loads(run["settings_json"]) or {}
     scripted = [e["message"] for e in journal.events_of_kind(run_id, "scripted")]
     return {
         "run_id": run_id,
         "status": effective_status(run),
         "model": settings.get("model"),
         "scripted": "; ".join(dict.fromkeys(scripted)) or None,
-        "result": json.loads(run["result_json"]) if run["result_json"] else None,
+        "result": loads(run["result_json"]),
         "agents": {
             "spawned": sum(counts.values()),
             "succeeded": counts.get("succeeded", 0),
@@ -67,3 +68,9 @@ def _errors(journal: Journal, run: dict[str, Any]) -> list[dict[str, Any]]:
     if run["error"]:
         errors.append({"agent": None, "phase": None, "error": run["error"]})
     return errors
+
+
+def report_json(report: dict[str, Any]) -> str:
+    """The report as one line of strict JSON: no NaN, and non-ASCII (bidi controls
+    included) escaped, so printing it on a terminal shows text, not effects."""
+    return json.dumps(finite_value(report), allow_nan=False)

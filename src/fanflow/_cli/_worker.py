@@ -25,14 +25,17 @@ from ._aio import freeze_heap, run_async
 
 def log_path(run_id: str) -> Path:
     folder = default_home() / "runs" / run_id
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder / "log"
 
 
 def start_worker(run_id: str, *, resume: bool = False) -> Path:
     log = log_path(run_id)
     argv = [sys.executable, "-m", "fanflow", "_exec", run_id, *(["--resume"] if resume else [])]
-    with open(log, "ab") as out:
+    # the log holds what the run prints (results, errors): private like the journal
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)
+    with open(fd, "ab") as out:
         subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,

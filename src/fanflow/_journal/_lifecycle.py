@@ -9,12 +9,11 @@ workspace that changed underneath it).
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import Any
 
-from .._redact import redact
+from ._encode import Exact, loads, stored_json
 
 STALE_AFTER_S = 10.0
 LIVE = ("pending", "running")
@@ -56,16 +55,21 @@ class LifecycleRecords:
 
     db: Any
 
-    def commit(self) -> None: ...
+    def _write(self, sql: str, params: tuple = (), *, flush: bool = False) -> int: ...
 
     def heartbeat(self, run_id: str) -> None:
-        self.db.execute(
-            "UPDATE runs SET heartbeat_at=?, pid=? WHERE id=?", (time.time(), os.getpid(), run_id)
+        self._write(  # flushed: at least once a second, whatever is batched goes out
+            "UPDATE runs SET heartbeat_at=?, pid=? WHERE id=?",
+            (time.time(), os.getpid(), Exact(run_id)),
+            flush=True,
         )
-        self.commit()  # at least once a second, whatever is batched goes out
 
     def request_cancel(self, run_id: str) -> None:
-        self.db.execute("UPDATE runs SET cancel_requested_at=? WHERE id=?", (time.time(), run_id))
+        self._write(
+            "UPDATE runs SET cancel_requested_at=? WHERE id=?",
+            (time.time(), Exact(run_id)),
+            flush=True,
+        )
 
     def cancel_requested(self, run_id: str) -> bool:
         row = self.db.execute(
@@ -76,24 +80,27 @@ class LifecycleRecords:
     def restart_run(self, run_id: str) -> None:
         """Mark a run running again for a resume (a new attempt, same id)."""
         now = time.time()
-        self.db.execute(
+        self._write(
             "UPDATE runs SET status='running', attempt=attempt+1, ended_at=NULL, error=NULL,"
             " cancel_requested_at=NULL, pid=?, heartbeat_at=? WHERE id=?",
-            (os.getpid(), now, run_id),
+            (os.getpid(), now, Exact(run_id)),
+            flush=True,
         )
-        self.commit()
 
     def update_settings(self, run_id: str, **changes: Any) -> None:
         row = self.db.execute("SELECT settings_json FROM runs WHERE id=?", (run_id,)).fetchone()
-        settings = {**json.loads(row[0] or "{}"), **changes}
-        self.db.execute(
-            "UPDATE runs SET settings_json=? WHERE id=?", (json.dumps(settings), run_id)
+        settings = {**(loads(row[0]) or {}), **changes}
+        self._write(
+            "UPDATE runs SET settings_json=? WHERE id=?",
+            (stored_json(settings), Exact(run_id)),
+            flush=True,
         )
 
     def approve_always(self, workspace: str, script_hash: str) -> None:
-        self.db.execute(
+        self._write(
             "INSERT OR REPLACE INTO approvals VALUES (?, ?, ?)",
-            (workspace, script_hash, time.time()),
+            (Exact(workspace), Exact(script_hash), time.time()),
+            flush=True,
         )
 
     def approved_always(self, workspace: str, script_hash: str) -> bool:
@@ -106,9 +113,9 @@ class LifecycleRecords:
         )
 
     def reopen_agent(self, run_id: str, agent_id: int) -> None:
-        self.db.execute(
+        self._write(
             "UPDATE agents SET status='pending', error=NULL, ended_at=NULL WHERE run_id=? AND id=?",
-            (run_id, agent_id),
+            (Exact(run_id), agent_id),
         )
 
     def record_tool_call(
@@ -121,16 +128,16 @@ class LifecycleRecords:
         error_kind: str | None = None,
         error: str | None = None,
     ) -> None:
-        self.db.execute(
+        self._write(
             "INSERT OR REPLACE INTO tool_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                run_id,
+                Exact(run_id),
                 seq,
-                name,
-                args_hash,
-                redact(json.dumps(result, default=str)),
+                Exact(name),  # a tool name the bridge checked
+                Exact(args_hash),
+                stored_json(result),
                 error_kind,
-                redact(error),
+                error,
                 time.time(),
             ),
         )
@@ -144,8 +151,9 @@ class LifecycleRecords:
         ]
 
     def set_file_state(self, run_id: str, path: str, sha256: str) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO file_state VALUES (?, ?, ?)", (run_id, redact(path), sha256)
+        self._write(
+            "INSERT OR REPLACE INTO file_state VALUES (?, ?, ?)",
+            (Exact(run_id), path, Exact(sha256)),
         )
 
     def file_states(self, run_id: str) -> dict[str, str]:

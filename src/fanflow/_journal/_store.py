@@ -2,14 +2,14 @@
 
 It is the only state shared between a run and its views, so another process
 (`fanflow show`, `watch`, the web view) can read while a run writes. Every
-text that may carry a secret passes through `redact` on the way in.
+write goes through `_write`, which passes each parameter through
+`_encode.sql_param`: text is redacted there, JSON comes from `stored_json`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import sqlite3
 import time
@@ -19,7 +19,8 @@ from typing import Any
 
 from .._errors import ConfigError
 from .._models._base import TOKEN_FIELDS
-from .._redact import redact
+from ._encode import Exact, Stored, sql_param, stored_json
+from ._files import create_private, make_private
 from ._lifecycle import LifecycleRecords
 from ._schema import migrate
 
@@ -41,9 +42,9 @@ def default_home() -> Path:
     return Path(os.environ.get("FANFLOW_HOME") or Path.home() / ".fanflow").expanduser()
 
 
-def _dumps(value: Any) -> str:
-    """JSON for the journal, secrets redacted (results and args can carry them too)."""
-    return redact(json.dumps(value, ensure_ascii=False, default=repr)) or "null"
+def _dumps(value: Any) -> Stored:
+    """JSON for the journal, secrets redacted value by value (see `_encode`)."""
+    return stored_json(value)
 
 
 class Journal(LifecycleRecords):
@@ -61,10 +62,12 @@ class Journal(LifecycleRecords):
                 f"cannot create {self.path.parent}: {exc}; set FANFLOW_HOME"
             ) from None
         self._flush: asyncio.TimerHandle | None = None
-        new_file = str(self.path) != ":memory:" and not self.path.exists()
+        on_disk = str(self.path) != ":memory:"
+        if on_disk:  # created 0600 before SQLite opens it: its WAL and SHM copy that mode
+            create_private(self.path)
         self.db = self._open()
-        if new_file:
-            os.chmod(self.path, 0o600)
+        if on_disk:  # and a journal an older fanflow left 0644 is closed up now
+            make_private(self.path)
         _OPEN.add(self)
 
     def _open(self) -> sqlite3.Connection:
@@ -89,7 +92,7 @@ class Journal(LifecycleRecords):
         self.db.close()
         _OPEN.discard(self)
 
-    def _write(self, sql: str, params: tuple = (), *, flush: bool = False) -> None:
+    def _write(self, sql: str, params: tuple = (), *, flush: bool = False) -> int:
         """Write inside a short batch: committed within FLUSH_S, or now when `flush`.
 
         Batching keeps a commit per agent event off the event loop's hot path;
@@ -98,17 +101,18 @@ class Journal(LifecycleRecords):
         """
         if not self.db.in_transaction:
             self.db.execute("BEGIN")
-        self.db.execute(sql, params)
+        rows = self.db.execute(sql, tuple(sql_param(p) for p in params)).rowcount
         if flush:
             self.commit()
-            return
+            return rows
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             self.commit()
-            return
+            return rows
         if self._flush is None:
             self._flush = loop.call_later(FLUSH_S, self.commit)
+        return rows
 
     def commit(self) -> None:
         if self._flush is not None:  # a commit now makes the scheduled one moot
@@ -136,13 +140,13 @@ class Journal(LifecycleRecords):
             "workflow_name, workspace, args_json, settings_json, pid) "
             "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                run_id,
+                Exact(run_id),
                 time.time(),
-                script,
-                script_hash,
+                Exact(script),  # verbatim: resume re-runs it and checks its hash
+                Exact(script_hash),
                 script_path,
                 workflow_name,
-                workspace,
+                Exact(workspace),  # resume and save find the workspace by it
                 _dumps(args),
                 _dumps(settings),
                 pid,
@@ -154,7 +158,7 @@ class Journal(LifecycleRecords):
         now = time.time()
         self._write(
             "UPDATE runs SET status='running', started_at=?, heartbeat_at=?, pid=? WHERE id=?",
-            (now, now, os.getpid(), run_id),
+            (now, now, os.getpid(), Exact(run_id)),
             flush=True,
         )
 
@@ -163,7 +167,7 @@ class Journal(LifecycleRecords):
     ) -> None:
         self._write(
             "UPDATE runs SET status=?, ended_at=?, result_json=?, error=? WHERE id=?",
-            (status, time.time(), _dumps(result), redact(error), run_id),
+            (Exact(status), time.time(), _dumps(result), error, Exact(run_id)),
             flush=True,
         )
 
@@ -206,7 +210,7 @@ class Journal(LifecycleRecords):
     def add_phase(self, run_id: str, idx: int, name: str) -> None:
         self._write(
             "INSERT OR IGNORE INTO phases VALUES (?, ?, ?, ?)",
-            (run_id, idx, redact(name), time.time()),
+            (Exact(run_id), idx, name, time.time()),
         )
 
     def add_agent(
@@ -229,17 +233,17 @@ class Journal(LifecycleRecords):
             "tools_json, prompt, prompt_hash, identity, status, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
             (
-                run_id,
+                Exact(run_id),
                 agent_id,
-                redact(phase),
+                phase,
                 seq_in_phase,
                 agent_type,
-                redact(label),
+                label,
                 model,
                 _dumps(tools),
-                redact(prompt),
-                prompt_hash,
-                identity,
+                prompt,
+                Exact(prompt_hash),
+                Exact(identity),  # the replay key: a hash, never text from outside
                 time.time(),
             ),
         )
@@ -247,7 +251,7 @@ class Journal(LifecycleRecords):
     def start_agent(self, run_id: str, agent_id: int) -> None:
         self._write(
             "UPDATE agents SET status='running', started_at=? WHERE run_id=? AND id=?",
-            (time.time(), run_id, agent_id),
+            (time.time(), Exact(run_id), agent_id),
         )
 
     def finish_agent(
@@ -265,13 +269,13 @@ class Journal(LifecycleRecords):
             "UPDATE agents SET status=?, result_json=?, error=?, attempts=?, turns=?, ended_at=? "
             "WHERE run_id=? AND id=?",
             (
-                status,
+                Exact(status),
                 _dumps(result) if status == "succeeded" else None,
-                redact(error),
+                error,
                 attempts,
                 turns,
                 time.time(),
-                run_id,
+                Exact(run_id),
                 agent_id,
             ),
             flush=True,  # a finished agent must survive a crash: resume relies on it
@@ -280,7 +284,7 @@ class Journal(LifecycleRecords):
     def cancel_unfinished_agents(self, run_id: str) -> None:
         self._write(
             "UPDATE agents SET status='cancelled', ended_at=? WHERE run_id=? AND status='running'",
-            (time.time(), run_id),
+            (time.time(), Exact(run_id)),
         )
 
     def add_usage(
@@ -297,9 +301,9 @@ class Journal(LifecycleRecords):
             "cache_read_input_tokens, cache_creation_input_tokens, cost_usd, at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                run_id,
+                Exact(run_id),
                 agent_id,
-                redact(phase),
+                phase,
                 model,
                 usage.input_tokens,
                 usage.output_tokens,
@@ -321,16 +325,15 @@ class Journal(LifecycleRecords):
     ) -> None:
         self._write(
             "INSERT INTO events (run_id, at, kind, phase, agent_id, message) VALUES (?,?,?,?,?,?)",
-            (run_id, time.time(), kind, phase, agent_id, redact(message) or ""),
+            (Exact(run_id), time.time(), Exact(kind), phase, agent_id, message or ""),
         )
 
     def mark_not_run(self, run_id: str, status: str = "not_run") -> int:
         """Agents that never started end as `status`; returns how many."""
-        cur = self.db.execute(
+        return self._write(
             "UPDATE agents SET status=?, ended_at=? WHERE run_id=? AND status='pending'",
-            (status, time.time(), run_id),
+            (Exact(status), time.time(), Exact(run_id)),
         )
-        return cur.rowcount
 
     def events_of_kind(self, run_id: str, kind: str) -> list[dict[str, Any]]:
         return [

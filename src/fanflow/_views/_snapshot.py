@@ -6,13 +6,13 @@ foreground progress, `show` and later `watch` all agree.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._journal import Journal, effective_status
+from .._journal._encode import loads
 from .._models._base import billed_tokens
 
 
@@ -63,7 +63,7 @@ def take_snapshot(journal: Journal, run_id: str, events: int = 4) -> RunSnapshot
         )
         for p in journal.phases(run_id)
     ]
-    settings = json.loads(run["settings_json"] or "{}")
+    settings = loads(run["settings_json"]) or {}
     end = run["ended_at"] or time.time()
     recent = [f"{e['kind']}: {e['message']}" for e in journal.recent_events(run_id, events)]
     return RunSnapshot(

@@ -19,6 +19,7 @@ from aiohttp_sse import sse_response
 
 from .._errors import ConfigError
 from .._journal import Journal, effective_status
+from .._journal._encode import finite_value
 from .._journal._lifecycle import LIVE
 from .._liveness import request_stop
 from .._report import build_report
@@ -91,7 +92,7 @@ async def _runs(request: web.Request) -> web.Response:
         }
         for r in rows
     ]
-    return web.json_response({"runs": runs})
+    return web.json_response({"runs": runs}, dumps=_dumps)
 
 
 def _details(journal: Journal, run_id: str) -> dict[str, Any]:
@@ -163,8 +164,8 @@ async def _cancel(request: web.Request) -> web.Response:
         run_id, stopping = request_stop(request.app[JOURNAL], request.match_info["run"])
     except ConfigError as exc:
         raise web.HTTPConflict(text=str(exc)) from None
-    return web.json_response({"run_id": run_id, "stopping": stopping})
+    return web.json_response({"run_id": run_id, "stopping": stopping}, dumps=_dumps)
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, default=str)
+    return json.dumps(finite_value(value), allow_nan=False)
