@@ -13,6 +13,8 @@ from typer.exceptions import TyperException
 
 from .._errors import FanflowError
 from .._journal import close_all
+from .._redact import redact
+from .._views import visible
 from ._inspect import ls_command, show_command
 from ._lifecycle import cancel_command, resume_command, watch_command
 from ._models_cmd import models_command
@@ -88,8 +90,8 @@ def invoke(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("fanflow: cancelled\n")
         return 130
-    except FanflowError as exc:
-        sys.stderr.write(f"fanflow: error: {exc}\n")
+    except FanflowError as exc:  # its text may quote a script or a model: shown inert
+        sys.stderr.write(f"fanflow: error: {visible(redact(str(exc)))}\n")
         return exc.exit_code
     except sqlite3.OperationalError as exc:  # busy past the timeout, disk full, read-only
         sys.stderr.write(
@@ -107,7 +109,7 @@ def invoke(argv: list[str] | None = None) -> int:
         if os.environ.get("FANFLOW_DEBUG"):
             traceback.print_exc()
         sys.stderr.write(
-            f"fanflow: internal error: {type(exc).__name__}: {exc} "
+            f"fanflow: internal error: {type(exc).__name__}: {visible(redact(str(exc)))} "
             "(set FANFLOW_DEBUG=1 for the traceback and please report it)\n"
         )
         return 1

@@ -16,9 +16,10 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from .._report import report_json
 from .._run import Run
 from .._script import Sandbox
-from .._views import print_result, render_card
+from .._views import plain, print_result, render_card
 
 
 class Refused(Exception):
@@ -122,8 +123,8 @@ def refuse(run: Run, reason: str, as_json: bool) -> None:
     """Journal the refusal, say why, exit 3."""
     report = run.journal_refused(reason)
     if as_json:
-        sys.stdout.write(json.dumps(report, default=str) + "\n")
+        sys.stdout.write(report_json(report) + "\n")
     else:
         print_result(None, Console())
-        Console(stderr=True).print(f"fanflow: {reason}", highlight=False, markup=False)
+        Console(stderr=True).print(plain(f"fanflow: {reason}"), highlight=False)
     raise typer.Exit(3)

@@ -12,10 +12,11 @@ from rich import box
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 from .._journal import Journal, effective_status
-from .._report import build_report
-from .._views import print_result, render_snapshot, summary_line, take_snapshot
+from .._report import build_report, report_json
+from .._views import plain, print_result, render_snapshot, summary_line, take_snapshot, visible
 
 
 def ls_command(
@@ -63,14 +64,14 @@ def ls_command(
     ]
     if not out.is_terminal:  # pipes and logs get one plain line per run
         for row in rows:
-            sys.stdout.write("\t".join(row) + "\n")
+            sys.stdout.write("\t".join(visible(cell) for cell in row) + "\n")
         return
     table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("run", no_wrap=True, min_width=20)
     for column in ("status", "workflow", "ok/failed/all", "tokens", "age"):
         table.add_column(column, no_wrap=column != "workflow")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*[plain(cell) for cell in row])  # workflow names come from scripts
     out.print(table)
 
 
@@ -88,25 +89,27 @@ def show_command(
     out = Console()
     if script:
         if out.is_terminal:
-            out.print(Syntax(record["script"], "python", line_numbers=True))
+            out.print(Syntax(visible(record["script"]), "python", line_numbers=True))
         else:
             sys.stdout.write(
                 record["script"] if record["script"].endswith("\n") else record["script"] + "\n"
             )
         return
     if as_json:
-        sys.stdout.write(json.dumps(build_report(journal, record["id"]), default=str) + "\n")
+        sys.stdout.write(report_json(build_report(journal, record["id"])) + "\n")
         return
     if agents:
         out.print(_agents_table(journal.agents(record["id"])))
         return
     report = build_report(journal, record["id"])
-    out.print(f"script {record['script_path']}  workspace {record['workspace']}", highlight=False)
+    out.print(plain(f"script {record['script_path']}  workspace {record['workspace']}"))
     out.print(render_snapshot(take_snapshot(journal, record["id"], events=0)))
     print_result(report["result"], out)
     for e in report["errors"]:
         who = f"agent {e['agent']}" if e["agent"] is not None else "run"
-        out.print(f"[red]error[/red] ({who}, phase {e['phase']}): {e['error']}", highlight=False)
+        out.print(
+            Text.assemble(("error", "red"), visible(f" ({who}, phase {e['phase']}): {e['error']}"))
+        )
     out.print(summary_line(report), highlight=False)
 
 
@@ -118,13 +121,12 @@ def _agents_table(rows: list[dict]) -> Table:
         secs = f"{a['ended_at'] - a['started_at']:.2f}" if a["ended_at"] and a["started_at"] else ""
         table.add_row(
             str(a["id"]),
-            a["phase"],
-            a["agent_type"],
-            a["label"] or "",
-            a["status"],
-            str(a["turns"]),
+            *[
+                plain(cell)
+                for cell in (a["phase"], a["agent_type"], a["label"], a["status"], a["turns"])
+            ],
             secs,
-            (a["error"] or "")[:120],
+            plain((a["error"] or "")[:120]),
         )
     return table
 

@@ -23,7 +23,7 @@ from .._models import HOW_TO_CHOOSE, Usage, resolve_model
 from .._planner import Plan, make_plan
 from .._run import Run, RunOptions
 from .._script import Sandbox
-from .._views import EXIT_CODES
+from .._views import EXIT_CODES, visible
 from .._workspace import Workspace
 from ._aio import run_async
 from ._run_cmd import execute_in_foreground, parse_args, print_report, run_in_background
@@ -65,7 +65,7 @@ def _save(script: str, task: str, out: Path | None) -> Path:
 def _show(script: str) -> None:
     console = Console()
     if console.is_terminal:
-        console.print(Syntax(script, "python", line_numbers=True))
+        console.print(Syntax(visible(script), "python", line_numbers=True))
     else:
         sys.stdout.write(script)
 

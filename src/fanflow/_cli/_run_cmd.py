@@ -9,15 +9,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from .._budget import parse_tokens, parse_usd
 from .._errors import ConfigError
 from .._journal import Journal
 from .._limits import Limits
+from .._report import report_json
 from .._run import Run, RunOptions, read_script
 from .._script import Sandbox
-from .._views import EXIT_CODES, live_progress, print_result, summary_line
+from .._views import EXIT_CODES, live_progress, print_result, summary_line, visible
 from ._aio import freeze_heap, run_async
 from ._approval import check_and_approve
 from ._worker import start_worker
@@ -143,17 +144,17 @@ async def run_in_background(
 
 def print_report(report: dict, as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(report, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.write(report_json(report) + "\n")
         return
     print_result(report["result"], Console())
     err = Console(stderr=True)
     for e in report["errors"][:10]:
         who = f"agent {e['agent']}" if e["agent"] is not None else "run"
-        err.print(f"[red]error[/red] ({who}): {e['error']}", highlight=False)
+        err.print(Text.assemble(("error", "red"), visible(f" ({who}): {e['error']}")))
     if len(report["errors"]) > 10:
         err.print(f"... and {len(report['errors']) - 10} more: fanflow show {report['run_id']}")
     if report.get("scripted"):
-        err.print(f"[yellow]note[/yellow]: {escape(report['scripted'])}", highlight=False)
+        err.print(Text.assemble(("note", "yellow"), visible(f": {report['scripted']}")))
     err.print(
         summary_line(report) + f" (details: fanflow show {report['run_id']})", highlight=False
     )

@@ -8,6 +8,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from ._safe import plain, visible
+
 
 def _money(value: float | None) -> str:
     return "unknown (no price for this model)" if value is None else f"${value:,.4f}"
@@ -35,7 +37,7 @@ def render_card(
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for p in estimate["phases"]:
         table.add_row(
-            p["name"],
+            plain(p["name"]),  # phase names come from the script
             str(p["agents"]),
             f"{p['input_tokens']:,}",
             f"{p['output_tokens']:,}",
@@ -49,7 +51,7 @@ def render_card(
         _money(estimate["cost_usd"]),
     )
     parts: list[Any] = [
-        Text(title, style="bold"),
+        plain(title, style="bold"),
         Text(
             f"model {model} · subagent effort {agent_effort} · permission mode "
             f"{permission_mode} · up to {concurrency} agents at once",
@@ -57,10 +59,10 @@ def render_card(
         ),
         table,
         Text("Estimated without calling a model. Assumptions:", style="italic"),
-        *[Text(f"  - {line}", style="dim") for line in estimate["assumptions"]],
+        *[plain(f"  - {line}", style="dim") for line in estimate["assumptions"]],
     ]
     if estimate.get("note"):
-        parts.append(Text(f"Note: {estimate['note']}", style="yellow"))
+        parts.append(plain(f"Note: {estimate['note']}", style="yellow"))
     if budget_note:
-        parts.append(Text(budget_note, style="red" if "over" in budget_note else "green"))
+        parts.append(Text(visible(budget_note), style="red" if "over" in budget_note else "green"))
     return Group(*parts)

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from .._journal import Journal, effective_status
 from .._journal._lifecycle import LIVE
+from ._safe import plain
 from ._snapshot import RunSnapshot, take_snapshot
 
 REFRESH_S = 0.25
@@ -41,7 +42,7 @@ def render_snapshot(snap: RunSnapshot) -> Group:
         failed = Text(str(p.failed), style="red" if p.failed else "")
         table.add_row(
             ProgressBar(total=max(p.agents, 1), completed=p.succeeded + p.failed, width=16),
-            p.name,
+            plain(p.name),
             str(p.agents),
             str(p.succeeded),
             str(p.running),
@@ -67,7 +68,7 @@ def render_snapshot(snap: RunSnapshot) -> Group:
         + f"  tokens {snap.total_tokens:,}",
     )
     parts: list = [head, table]
-    parts += [Text(line[:160], style="dim") for line in snap.recent_events]
+    parts += [plain(line[:160], style="dim") for line in snap.recent_events]
     return Group(*parts)
 
 
@@ -139,9 +140,9 @@ def _emit(journal: Journal, run_id: str, console: Console, seen: set[str], after
     for phase in journal.phases(run_id):
         if phase["name"] not in seen:
             seen.add(phase["name"])
-            console.print(f"phase {phase['name']}", highlight=False)
+            console.print(plain(f"phase {phase['name']}"), highlight=False)
     for event in journal.events(run_id, after_id=after):
         after = event["id"]
         if event["kind"] != "print":
-            console.print(f"{event['kind']}: {event['message']}", highlight=False, markup=False)
+            console.print(plain(f"{event['kind']}: {event['message']}"), highlight=False)
     return after

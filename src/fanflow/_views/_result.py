@@ -10,6 +10,7 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from .._models._base import billed_tokens
+from ._safe import plain, visible
 
 EXIT_CODES = {
     "succeeded": 0,
@@ -27,11 +28,13 @@ def print_result(result: Any, console: Console) -> None:
         console.print(rows_table(result))
     elif isinstance(result, str):
         if console.is_terminal and result.lstrip().startswith("#"):
-            console.print(Markdown(result))
+            # no terminal hyperlinks: a link's text could hide where it points
+            console.print(Markdown(visible(result), hyperlinks=False))
         else:
-            console.print(result, markup=False, highlight=False, soft_wrap=True)
+            console.print(plain(result), highlight=False, soft_wrap=True)
     elif result is not None:
-        console.print_json(json.dumps(result, ensure_ascii=False, default=str))
+        # ASCII-escaped JSON: bidi and C1 characters print as \u escapes, not effects
+        console.print_json(json.dumps(result, default=str), ensure_ascii=True)
 
 
 def _is_rows(value: Any) -> bool:
@@ -42,9 +45,9 @@ def rows_table(rows: list[dict[str, Any]]) -> Table:
     columns = list(dict.fromkeys(k for row in rows for k in row))
     table = Table(header_style="bold")
     for column in columns:
-        table.add_column(str(column))
+        table.add_column(plain(column))
     for row in rows:
-        table.add_row(*[_cell(row.get(c)) for c in columns])
+        table.add_row(*[plain(_cell(row.get(c))) for c in columns])
     return table
 
 
