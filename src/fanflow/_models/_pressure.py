@@ -22,6 +22,12 @@ from typing import Any
 WINDOW_S = 60.0
 """The request limits of both APIs are per minute."""
 
+MAX_WAIT_S = 60.0
+"""The longest any one wait lasts, whatever a server's headers ask (docs/SECURITY.md):
+`retry-after: 10000000` once parked an agent for 116 days. A call that still finds
+the provider unready after the cap is refused again and retried, so a real limit
+is still honoured, a hostile or broken one costs at most this per attempt."""
+
 
 def request_window(headers: Mapping[str, Any]) -> tuple[int, int] | None:
     """(requests per minute, requests remaining) from either API's rate-limit headers."""
@@ -100,7 +106,7 @@ class RequestPacer:
             self.on_pacing(self._limit)
         self._waiting += 1
         try:
-            await asyncio.sleep(delay)
+            await asyncio.sleep(min(delay, MAX_WAIT_S))
         finally:
             self._waiting -= 1
 
@@ -156,6 +162,16 @@ class AdaptiveLimit:
             async with self._changed:
                 self.in_flight -= 1
                 self._changed.notify_all()
+
+    def capped(self, asked: float) -> None:
+        """Say that a server asked for a longer wait than `MAX_WAIT_S`, and what was done."""
+        if self._on_change:
+            asked_text = "forever" if asked == float("inf") else f"{asked:,.0f} s"
+            self._on_change(
+                self.current,
+                f"the provider asked to wait {asked_text}; fanflow waits at most "
+                f"{MAX_WAIT_S:.0f} s per wait, then tries again",
+            )
 
     def paced(self, per_minute: int) -> None:
         """Say (as a limit change does) that sends are being spaced to the provider's rate."""

@@ -139,6 +139,8 @@ def _limiter(
     limiter = limiters.get(provider)
     if limiter is not None and backoff.pacer.on_pacing is None:
         backoff.pacer.on_pacing = limiter.paced
+    if limiter is not None and backoff.on_capped is None:  # the run journals it
+        backoff.on_capped = limiter.capped
     return limiter
 
 

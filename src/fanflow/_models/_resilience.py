@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 import random
 import re
 import time
@@ -29,7 +30,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 
 from .._errors import ModelError
 from .._redact import redact
-from ._pressure import AdaptiveLimit, RequestPacer
+from ._pressure import MAX_WAIT_S, AdaptiveLimit, RequestPacer
 
 T = TypeVar("T")
 
@@ -74,6 +75,9 @@ class SharedBackoff:
         self._clock = clock
         self._until = 0.0
         self.pacer = RequestPacer(clock)
+        self.on_capped: Callable[[float], None] | None = None
+        """Told what a server asked for when it asked for more than `MAX_WAIT_S`."""
+        self._told = 0.0
 
     def observe(self, headers: Mapping[str, Any] | None) -> None:
         if headers:
@@ -85,12 +89,27 @@ class SharedBackoff:
             await asyncio.sleep(delay)
 
     def hold(self, seconds: float) -> None:
-        self._until = max(self._until, self._clock() + min(seconds, MAX_DELAY_S))
+        self._until = max(self._until, self._clock() + capped(seconds))
+
+    def advised(self, seconds: float) -> float:
+        """A server-advised wait, capped; a longer ask is reported (once per new maximum)."""
+        if seconds > MAX_WAIT_S and seconds > self._told:
+            self._told = seconds
+            if self.on_capped is not None:
+                self.on_capped(seconds)
+        return capped(seconds)
+
+
+def capped(seconds: float) -> float:
+    """`seconds` within [0, MAX_WAIT_S]; NaN counts as no advice."""
+    if math.isnan(seconds):
+        return 0.0
+    return min(max(seconds, 0.0), MAX_WAIT_S)
 
 
 def _wait(state: RetryCallState) -> float:
     exc = state.outcome.exception() if state.outcome else None
-    advised = getattr(exc, "retry_after", None) or 0.0
+    advised = capped(getattr(exc, "retry_after", None) or 0.0)
     exponential = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (state.attempt_number - 1))
     return max(advised, random.uniform(exponential / 2, exponential))
 
@@ -105,8 +124,11 @@ async def with_retries(
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        if getattr(exc, "retry_after", None) and getattr(exc, "shared", True):
-            backoff.hold(exc.retry_after)  # type: ignore[union-attr]
+        asked = getattr(exc, "retry_after", None)
+        if asked:
+            backoff.advised(asked)  # reports an ask over the cap
+            if getattr(exc, "shared", True):
+                backoff.hold(asked)
         if on_retry is not None:
             on_retry()
 
@@ -192,9 +214,11 @@ def retry_after(headers: Mapping[str, Any]) -> float | None:
         raw = headers.get(name)
         if raw is not None:
             try:
-                return max(0.0, float(raw) * scale)
+                seconds = float(raw) * scale
             except ValueError:
                 continue
+            if not math.isnan(seconds):  # "inf" parses; with_retries caps it like any ask
+                return max(0.0, seconds)
     return window_reset(headers)
 
 
