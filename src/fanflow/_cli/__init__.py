@@ -13,6 +13,7 @@ from typer.exceptions import TyperException
 
 from .._errors import FanflowError
 from .._journal import close_all
+from .._journal._full import JournalFull, find_in, is_full
 from .._redact import redact
 from .._views import visible
 from ._inspect import ls_command, show_command
@@ -93,10 +94,21 @@ def invoke(argv: list[str] | None = None) -> int:
     except FanflowError as exc:  # its text may quote a script or a model: shown inert
         sys.stderr.write(f"fanflow: error: {visible(redact(str(exc)))}\n")
         return exc.exit_code
+    except BaseExceptionGroup as group:  # every agent's write failed at once (disk full)
+        first = find_in(group, JournalFull) or find_in(group, FanflowError)
+        if first is None:
+            raise
+        sys.stderr.write(f"fanflow: error: {visible(redact(str(first)))}\n")
+        return first.exit_code  # type: ignore[attr-defined]
     except sqlite3.OperationalError as exc:  # busy past the timeout, disk full, read-only
+        if is_full(exc):
+            why = "the disk under it is full: free space"
+        elif "locked" in str(exc) or "busy" in str(exc):
+            why = "another fanflow may hold it: wait and retry"
+        else:
+            why = "check that $FANFLOW_HOME is writable"
         sys.stderr.write(
-            f"fanflow: error: the journal cannot be written ({exc}); another "
-            "fanflow may hold it: wait and retry, or set FANFLOW_HOME\n"
+            f"fanflow: error: the journal cannot be written ({exc}); {why}, or set FANFLOW_HOME\n"
         )
         return 1
     except sqlite3.DatabaseError as exc:

@@ -55,6 +55,8 @@ class LifecycleRecords:
 
     db: Any
 
+    _run_hint: str | None
+
     def _write(self, sql: str, params: tuple = (), *, flush: bool = False) -> int: ...
 
     def heartbeat(self, run_id: str) -> None:
@@ -79,6 +81,7 @@ class LifecycleRecords:
 
     def restart_run(self, run_id: str) -> None:
         """Mark a run running again for a resume (a new attempt, same id)."""
+        self._run_hint = run_id
         now = time.time()
         self._write(
             "UPDATE runs SET status='running', attempt=attempt+1, ended_at=NULL, error=NULL,"

@@ -13,6 +13,20 @@ from collections.abc import Callable
 Migration = tuple[str, Callable[[sqlite3.Connection], None]]
 
 
+class TooNew(Exception):
+    """The journal records migrations this fanflow does not have."""
+
+    def __init__(self, theirs: int, ours: int) -> None:
+        super().__init__(f"schema version {theirs} > {ours}")
+        self.theirs, self.ours = theirs, ours
+
+
+def _number(name: str) -> int:
+    """The version a migration's name starts with (`004_x` is 4)."""
+    digits = name.split("_", 1)[0]
+    return int(digits) if digits.isdigit() else 0
+
+
 def _execute_all(db: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT first and break the migration's transaction
     for statement in script.split(";"):
@@ -144,12 +158,24 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
+SCHEMA_VERSION = len(MIGRATIONS)
+"""The journal schema this fanflow writes: the number of migrations it knows."""
+
+
 def migrate(db: sqlite3.Connection) -> list[str]:
-    """Apply every migration not yet recorded; returns the names applied now."""
+    """Apply every migration not yet recorded; returns the names applied now.
+
+    A journal holding a migration this fanflow does not know was written by a
+    newer one: its tables may have columns we would leave unset, so it is
+    refused at open, before anything is written.
+    """
     db.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL)"
     )
     done = {row[0] for row in db.execute("SELECT name FROM schema_migrations")}
+    unknown = done - {name for name, _ in MIGRATIONS}
+    if unknown:
+        raise TooNew(max(SCHEMA_VERSION + 1, *(_number(n) for n in unknown)), SCHEMA_VERSION)
     applied = []
     for name, apply in MIGRATIONS:
         if name in done:

@@ -21,8 +21,9 @@ from .._errors import ConfigError
 from .._models._base import TOKEN_FIELDS
 from ._encode import Exact, Stored, sql_param, stored_json
 from ._files import create_private, make_private
+from ._full import JournalFull, JournalTooNew, disk_guard
 from ._lifecycle import LifecycleRecords
-from ._schema import migrate
+from ._schema import TooNew, migrate
 
 FLUSH_S = 0.05
 _OPEN: weakref.WeakSet[Journal] = weakref.WeakSet()
@@ -62,6 +63,10 @@ class Journal(LifecycleRecords):
                 f"cannot create {self.path.parent}: {exc}; set FANFLOW_HOME"
             ) from None
         self._flush: asyncio.TimerHandle | None = None
+        self._broken: JournalFull | None = None
+        """Set when a batched commit found the disk full: every later write says so."""
+        self._run_hint: str | None = None
+        """The run last written, named in the disk-full line's `fanflow resume RUN`."""
         on_disk = str(self.path) != ":memory:"
         if on_disk:  # created 0600 before SQLite opens it: its WAL and SHM copy that mode
             create_private(self.path)
@@ -80,6 +85,9 @@ class Journal(LifecycleRecords):
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=10000")
             migrate(db)
+        except TooNew as exc:
+            db.close()
+            raise JournalTooNew(self.path, exc.theirs, exc.ours) from None
         except sqlite3.DatabaseError as exc:
             raise ConfigError(
                 f"journal {self.path} cannot be used ({exc}); move it aside or set FANFLOW_HOME"
@@ -99,9 +107,12 @@ class Journal(LifecycleRecords):
         a crash loses at most the last FLUSH_S of records (resume redoes those
         agents), and other processes see writes that much later.
         """
-        if not self.db.in_transaction:
-            self.db.execute("BEGIN")
-        rows = self.db.execute(sql, tuple(sql_param(p) for p in params)).rowcount
+        if self._broken is not None:
+            raise self._broken
+        with disk_guard(self.path, self._run_hint):
+            if not self.db.in_transaction:
+                self.db.execute("BEGIN")
+            rows = self.db.execute(sql, tuple(sql_param(p) for p in params)).rowcount
         if flush:
             self.commit()
             return rows
@@ -111,15 +122,27 @@ class Journal(LifecycleRecords):
             self.commit()
             return rows
         if self._flush is None:
-            self._flush = loop.call_later(FLUSH_S, self.commit)
+            self._flush = loop.call_later(FLUSH_S, self._batch_commit)
         return rows
+
+    def _batch_commit(self) -> None:
+        # a timer callback: an exception here would only be logged by the loop, so a
+        # full disk is kept and raised by the next write (and commit) instead
+        self._flush = None
+        try:
+            self.commit()
+        except JournalFull as exc:
+            self._broken = exc
 
     def commit(self) -> None:
         if self._flush is not None:  # a commit now makes the scheduled one moot
             self._flush.cancel()
             self._flush = None
+        if self._broken is not None:
+            raise self._broken
         if self.db.in_transaction:
-            self.db.execute("COMMIT")
+            with disk_guard(self.path, self._run_hint):
+                self.db.execute("COMMIT")
 
     # runs -----------------------------------------------------------------
     def create_run(
@@ -135,6 +158,7 @@ class Journal(LifecycleRecords):
         settings: dict[str, Any],
         pid: int | None = None,
     ) -> None:
+        self._run_hint = run_id
         self._write(
             "INSERT INTO runs (id, created_at, status, script, script_hash, script_path, "
             "workflow_name, workspace, args_json, settings_json, pid) "
@@ -155,6 +179,7 @@ class Journal(LifecycleRecords):
         )
 
     def start_run(self, run_id: str) -> None:
+        self._run_hint = run_id
         now = time.time()
         self._write(
             "UPDATE runs SET status='running', started_at=?, heartbeat_at=?, pid=? WHERE id=?",
