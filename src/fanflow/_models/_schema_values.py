@@ -21,6 +21,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from ._schema_shapes import bound, implied_type, item_schemas, merge, with_dependents
 from ._schema_strings import format_value, pattern_value
 
 DEEP = 8
@@ -28,8 +29,6 @@ DEEP = 8
 so recursive schemas (a tree whose children are trees) end."""
 
 _MAX_DEPTH = 64
-_LOWER = ("minimum", "minLength", "minItems", "minProperties", "minContains")
-_UPPER = ("maximum", "maxLength", "maxItems", "maxProperties", "maxContains")
 
 
 class Unsatisfiable(Exception):
@@ -234,7 +233,7 @@ class _Walker:
 
     # -- types -------------------------------------------------------------------------
     def typed(self, schema: dict[str, Any], key: str, depth: int) -> Any:
-        kinds = schema.get("type", _implied_type(schema))
+        kinds = schema.get("type", implied_type(schema))
         kinds = [kinds] if isinstance(kinds, str) else list(kinds)
         if not kinds:
             raise Unsatisfiable("type", key, "no type is allowed")
@@ -274,7 +273,7 @@ class _Walker:
             if len(required) > most:
                 raise Unsatisfiable("maxProperties", key, "more keys are required than allowed")
             names = names[:most]
-        names = _with_dependents(names, schema)
+        names = with_dependents(names, schema)
         extra = 0
         while len(names) < schema.get("minProperties", 0):
             names.append(self.extra_name(schema, key, extra))
@@ -311,7 +310,7 @@ class _Walker:
         raise Unsatisfiable("minProperties", key, "too few allowed keys")
 
     def array(self, schema: dict[str, Any], key: str, depth: int) -> list[Any]:
-        prefix, rest = _item_schemas(schema)
+        prefix, rest = item_schemas(schema)
         low, high = schema.get("minItems", 0), schema.get("maxItems")
         contains = schema.get("contains")
         need = schema.get("minContains", 1) if contains is not None else 0
@@ -344,8 +343,8 @@ class _Walker:
         raise Unsatisfiable("uniqueItems", key, "not enough distinct values")
 
     def number(self, schema: dict[str, Any], key: str, integer: bool) -> int | float:
-        low, low_open = _bound(schema, "minimum", "exclusiveMinimum", max)
-        high, high_open = _bound(schema, "maximum", "exclusiveMaximum", min)
+        low, low_open = bound(schema, "minimum", "exclusiveMinimum", max)
+        high, high_open = bound(schema, "maximum", "exclusiveMaximum", min)
         span = 10 if integer else 1
         low = low if low is not None else (high - span if high is not None else 0)
         high = high if high is not None else low + span
@@ -398,82 +397,6 @@ class _Walker:
                 return cited
         text = self.choices.text(key).ljust(low, "x")
         return text[:high] if high is not None else text
-
-
-def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """Both schemas' constraints in one (the tighter bound, both lists of required keys)."""
-    out = dict(a)
-    for k, v in b.items():
-        if k not in out or out[k] == v:
-            out[k] = v
-        elif k == "properties":
-            out[k] = {
-                n: ({"allOf": [out[k][n], s]} if n in out[k] else s) for n, s in v.items()
-            } | {n: s for n, s in out[k].items() if n not in v}
-        elif k == "required":
-            out[k] = list(dict.fromkeys([*out[k], *v]))
-        elif k in ("allOf", "anyOf", "oneOf"):
-            out["allOf"] = [*out.get("allOf", []), {k: v}] if k != "allOf" else [*out[k], *v]
-        elif k == "type":
-            mine = {out[k]} if isinstance(out[k], str) else set(out[k])
-            theirs = {v} if isinstance(v, str) else set(v)
-            both = mine & theirs or ({"number"} & mine and {"integer"} & theirs and {"integer"})
-            out[k] = sorted(both) if both else []
-        elif k == "enum":
-            out[k] = [x for x in out[k] if x in v]
-        elif k in _LOWER and _numbers(out[k], v):
-            out[k] = max(out[k], v)
-        elif k in _UPPER and _numbers(out[k], v):
-            out[k] = min(out[k], v)
-        else:  # a clash the walker cannot reconcile: the later one wins, validation decides
-            out[k] = v
-    return out
-
-
-def _numbers(*values: Any) -> bool:
-    return all(isinstance(x, int | float) and not isinstance(x, bool) for x in values)
-
-
-def _implied_type(schema: dict[str, Any]) -> str:
-    if {"properties", "required", "additionalProperties", "minProperties"} & schema.keys():
-        return "object"
-    if {"items", "prefixItems", "minItems", "contains"} & schema.keys():
-        return "array"
-    if {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"} & set(schema):
-        return "number"
-    return "string"
-
-
-def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, tighter: Any) -> Any:
-    """(bound, open) from `minimum`/`exclusiveMinimum` (draft 4's boolean form too)."""
-    closed, opened = schema.get(inclusive), schema.get(exclusive)
-    if isinstance(opened, bool):
-        return closed, opened and closed is not None
-    if opened is None:
-        return closed, False
-    if closed is None or tighter(closed, opened) == opened:
-        return opened, True
-    return closed, False
-
-
-def _item_schemas(schema: dict[str, Any]) -> tuple[list[Any], Any]:
-    """(schemas of the first items, schema of the rest) over drafts 4 to 2020-12."""
-    items = schema.get("items", {})
-    if "prefixItems" in schema:
-        return list(schema["prefixItems"]), items
-    if isinstance(items, list):
-        return items, schema.get("additionalItems", {})
-    return [], items
-
-
-def _with_dependents(names: list[str], schema: dict[str, Any]) -> list[str]:
-    """`names` plus the keys `dependentRequired` (or draft 7 `dependencies`) asks for."""
-    rules = dict(schema.get("dependentRequired") or {})
-    rules |= {k: v for k, v in (schema.get("dependencies") or {}).items() if isinstance(v, list)}
-    out = list(names)
-    for name in out:  # grows while iterating: dependents of dependents count too
-        out += [d for d in rules.get(name, []) if d not in out]
-    return out
 
 
 def _join(key: str, name: str) -> str:
