@@ -29,7 +29,8 @@ answers = await gather(
     [spawn("general", f"Read {{f}}. " + TASK, tools=["read"], label=f) for f in files]
 )
 phase("merge")
-await synthesize({{"files": files, "answers": answers}}, instructions=TASK)
+summary = await synthesize({{"files": files, "answers": answers}}, instructions=TASK)
+{{"summary": summary, "answers": dict(zip(files, answers))}}
 """
 
 
