@@ -1,21 +1,23 @@
 # Two entry points do all set-up on a fresh machine (Python 3.11+, nothing else):
-#   make demo   runs the bundled race-audit workflow on the offline sim model
+#   make demo   runs the bundled race-audit workflow on its scripted model (no LLM, no key)
 #   make test   runs the linter and the test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The bundled examples' scripted models: model plugins (entry-point group fanflow.models)
+EXAMPLE_PLUGINS := examples/race_audit/oracle examples/express_to_hono/scripted
 
 .PHONY: demo test lint format bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(EXAMPLE_PLUGINS))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev]" $(addprefix -e ,$(EXAMPLE_PLUGINS))
 	touch $(STAMP)
 
 demo: $(STAMP)
-	FANFLOW_SIM_LATENCY=$${FANFLOW_SIM_LATENCY:-0.3} $(BIN)/fanflow run examples/race_audit/audit.py --model sim --yes
+	RACE_ORACLE_LATENCY=$${RACE_ORACLE_LATENCY:-0.3} $(BIN)/fanflow run examples/race_audit/audit.py --model race-oracle --yes
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples bench

@@ -19,7 +19,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 
-from fanflow._fakeapi import FakeAPI, Faults
+from _fake import FakeAPI, Faults
 
 KEY = "bench-key-0123456789abcdef"
 

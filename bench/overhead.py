@@ -1,6 +1,7 @@
-"""Orchestration overhead on the offline sim model.
+"""Orchestration overhead on an offline model that only waits.
 
-Runs N one-turn agents at concurrency C with L seconds of simulated latency
+Runs N one-turn agents at concurrency C with L seconds of simulated latency (a
+`FunctionModel` that sleeps L and answers a fixed JSON text)
 through fanflow (sandboxed script, scheduler, journal), and the same model
 calls through a plain `asyncio.Semaphore` + `gather` loop measured in the
 same process. Prints wall times as ratios against the plain loop and against
@@ -19,12 +20,19 @@ from pathlib import Path
 
 from _report import finish, publish
 
-from fanflow import Journal, Limits, RunOptions, SimModel, run_script
-from fanflow._models import Message, ModelRequest
+from fanflow import FunctionModel, Journal, Limits, Message, ModelRequest, RunOptions, run_script
+
+
+def waiting_model(latency: float) -> FunctionModel:
+    async def answer(req: ModelRequest) -> str:
+        await asyncio.sleep(latency)
+        return '{"ok": true}'
+
+    return FunctionModel(answer, name="bench-wait")
 
 
 async def plain_asyncio(n: int, c: int, latency: float) -> float:
-    model = SimModel(latency=latency)
+    model = waiting_model(latency)
     slots = asyncio.Semaphore(c)
 
     async def one(i: int) -> None:
@@ -43,7 +51,7 @@ async def plain_asyncio(n: int, c: int, latency: float) -> float:
 async def fanflow_run(n: int, c: int, latency: float, home: Path) -> tuple[float, dict]:
     script = f"r = await gather([spawn('general', f'unit {{i}}', tools=[]) for i in range({n})])"
     options = RunOptions(
-        model="bench-sim",
+        model="bench-wait",
         concurrency=c,
         max_agents=max(n, 1000),
         limits=Limits(),
@@ -54,7 +62,7 @@ async def fanflow_run(n: int, c: int, latency: float, home: Path) -> tuple[float
         script,
         options,
         journal=Journal(home / "bench.db"),
-        models={"bench-sim": SimModel(latency=latency)},
+        models={"bench-wait": waiting_model(latency)},
     )
     return time.perf_counter() - start, report
 

@@ -18,10 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from _fake import FakeAPI, Faults
 from _report import finish, publish
 
 from fanflow import Journal, RunOptions, run_script
-from fanflow._fakeapi import FakeAPI, Faults
 
 KEY = "bench-key-0123456789"
 MODEL = "claude-opus-4-8"

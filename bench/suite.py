@@ -29,12 +29,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from _fake import Faults
 from _report import finish, publish
 from _served import KEY, served
 
 from fanflow import Journal, RunOptions, run_script
 from fanflow._agents import BUILTIN_AGENTS
-from fanflow._fakeapi import Faults
 
 MODEL = "claude-sonnet-4-6"
 LATENCY = 0.2

@@ -33,7 +33,7 @@ def _offline_and_isolated(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     for var in _KEY_VARS:
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.delenv("FANFLOW_SIM_LATENCY", raising=False)
+    monkeypatch.delenv("RACE_ORACLE_LATENCY", raising=False)
     monkeypatch.setenv("FANFLOW_HOME", str(tmp_path / "fanflow-home"))
 
 

@@ -14,7 +14,20 @@ from pathlib import Path
 import pytest
 from helpers import EXAMPLE, REPO
 
-DESIGN_KEYS = ["run_id", "status", "result", "agents", "phases", "usage", "wall_s", "errors"]
+DESIGN_KEYS = [
+    "run_id",
+    "status",
+    "model",
+    "scripted",
+    "result",
+    "agents",
+    "phases",
+    "usage",
+    "wall_s",
+    "errors",
+]
+ORACLE = ("--model", "race-oracle")  # the race-audit example's scripted model plugin
+TEST = ("--model", "test")  # the domain-free model, for runs that only check plumbing
 
 
 def fanflow(*args: str, env: dict | None = None, cwd: Path = REPO, timeout: float = 120):
@@ -30,11 +43,12 @@ def fanflow(*args: str, env: dict | None = None, cwd: Path = REPO, timeout: floa
 
 
 def test_run_json_returns_the_design_object():
-    proc = fanflow("run", "examples/race_audit/audit.py", "--model", "sim", "--json")
+    proc = fanflow("run", "examples/race_audit/audit.py", *ORACLE, "--json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert list(report) == DESIGN_KEYS
     assert report["status"] == "succeeded"
+    assert report["model"] == "race-oracle" and "planted" in report["scripted"]
     assert report["agents"] == {"spawned": 21, "succeeded": 21, "failed": 0}
     assert [p["name"] for p in report["phases"]] == ["audit", "review", "report"]
     assert list(report["phases"][0]) == ["name", "agents", "input_tokens", "output_tokens"]
@@ -49,7 +63,7 @@ def test_run_json_returns_the_design_object():
 
 
 def test_show_last_script_json_agents_and_ls():
-    run = fanflow("run", str(EXAMPLE), "--json")
+    run = fanflow("run", str(EXAMPLE), *ORACLE, "--json")
     run_id = json.loads(run.stdout)["run_id"]
     script = fanflow("show", "last", "--script")
     assert script.returncode == 0
@@ -65,18 +79,19 @@ def test_show_last_script_json_agents_and_ls():
 
 
 def test_plain_progress_and_result_when_not_a_terminal():
-    proc = fanflow("run", str(EXAMPLE))
+    proc = fanflow("run", str(EXAMPLE), *ORACLE)
     assert proc.returncode == 0
     assert proc.stdout.startswith("# Report: 5 confirmed finding(s), 3 refuted")
     for phase in ("phase audit", "phase review", "phase report"):
         assert phase in proc.stderr
     assert "succeeded: 21 agents (21 ok, 0 failed)" in proc.stderr
+    assert "note: model race-oracle is scripted, not an LLM" in proc.stderr
 
 
 def test_script_error_exits_2_with_line_and_records_nothing(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("files = await tools.glob('*')\nr = await spawn('general', 42)\n")
-    proc = fanflow("run", str(bad), "--json")
+    proc = fanflow("run", str(bad), *TEST, "--json")
     assert proc.returncode == 2
     assert "bad.py:2:" in proc.stderr and "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1
@@ -90,8 +105,8 @@ def test_script_error_exits_2_with_line_and_records_nothing(tmp_path):
         (["run", "no-such-workflow"], "no script file or saved workflow named"),
         (["run", str(EXAMPLE), "--concurrency", "0"], "--concurrency must be at least 1"),
         (["run", str(EXAMPLE), "--max-agents", "-1"], "--max-agents must be at least 1"),
-        (["run", str(EXAMPLE), "--model", "gpt-9"], "unknown model 'gpt-9'"),
-        (["run", str(EXAMPLE), "--model", "anthropic:claude-opus-4-8"], "use --model sim"),
+        (["run", str(EXAMPLE), "--model", "gpt-9"], "unknown model provider 'gpt-9'"),
+        (["run", str(EXAMPLE), "--model", "anthropic:claude-opus-4-8"], "use --model test"),
         (["run", str(EXAMPLE), "--workspace", "/no/such/dir"], "does not exist"),
         (["run", str(EXAMPLE), "--arg", "novalue"], "must look like KEY=VALUE"),
         (["run", str(EXAMPLE), "--agent-effort", "huge"], "--agent-effort must be one of"),
@@ -118,7 +133,7 @@ def test_binary_and_directory_scripts_are_refused(tmp_path):
 def test_failed_run_exits_1(tmp_path):
     script = tmp_path / "boom.py"
     script.write_text("x = {}\nx['missing']\n")
-    proc = fanflow("run", str(script), "--json")
+    proc = fanflow("run", str(script), *TEST, "--json")
     assert proc.returncode == 1
     report = json.loads(proc.stdout)
     assert report["status"] == "failed"
@@ -129,7 +144,7 @@ def test_saved_workflow_by_name(tmp_path):
     folder = tmp_path / ".fanflow" / "workflows"
     folder.mkdir(parents=True)
     (folder / "hello.py").write_text("phase('greet')\nawait spawn('general', 'say hi')\n")
-    proc = fanflow("run", "hello", "--workspace", str(tmp_path), "--json", cwd=tmp_path)
+    proc = fanflow("run", "hello", "--workspace", str(tmp_path), *TEST, "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["phases"][0]["name"] == "greet"
 
@@ -137,13 +152,15 @@ def test_saved_workflow_by_name(tmp_path):
 def test_save_makes_a_run_a_workflow_run_by_name(tmp_path):
     script = tmp_path / "draft.py"
     script.write_text("phase('greet')\nawait spawn('general', 'say hi')\n")
-    assert fanflow("run", str(script), "--workspace", str(tmp_path), "--json").returncode == 0
+    assert (
+        fanflow("run", str(script), "--workspace", str(tmp_path), *TEST, "--json").returncode == 0
+    )
     saved = fanflow("save", "last", "greet")
     assert saved.returncode == 0, saved.stderr
     assert "fanflow run greet" in saved.stderr
     path = tmp_path / ".fanflow" / "workflows" / "greet.py"
     assert path.read_text() == script.read_text()
-    again = fanflow("run", "greet", "--workspace", str(tmp_path), "--json", cwd=tmp_path)
+    again = fanflow("run", "greet", "--workspace", str(tmp_path), *TEST, "--json", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["phases"][0]["name"] == "greet"
     clash = fanflow("save", "last", "greet")
@@ -157,7 +174,7 @@ def test_save_makes_a_run_a_workflow_run_by_name(tmp_path):
     assert len(bad.stderr.strip().splitlines()) == 1
     gone = tmp_path / "gone"
     gone.mkdir()
-    assert fanflow("run", str(script), "--workspace", str(gone), "--json").returncode == 0
+    assert fanflow("run", str(script), "--workspace", str(gone), *TEST, "--json").returncode == 0
     gone.rmdir()
     lost = fanflow("save", "last", "greet2")
     assert lost.returncode == 2 and "is gone; save it with --user" in lost.stderr
@@ -169,9 +186,9 @@ def test_ctrl_c_cancels_the_run_and_exits_130(tmp_path):
     script.write_text("await gather([spawn('general', f'unit {i}') for i in range(64)])\n")
     home = tmp_path / "home"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fanflow", "run", str(script), "--json"],
+        [sys.executable, "-m", "fanflow", "run", str(script), *ORACLE, "--json"],
         cwd=REPO,
-        env={**os.environ, "FANFLOW_HOME": str(home), "FANFLOW_SIM_LATENCY": "5"},
+        env={**os.environ, "FANFLOW_HOME": str(home), "RACE_ORACLE_LATENCY": "5"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -1,4 +1,5 @@
-"""The express_to_hono example on sim: migrate 50 routes, keep what passes, roll back the rest."""
+"""The express_to_hono example on its scripted plugin: migrate 50 routes, keep what passes,
+roll back the rest. The rewriter is examples/express_to_hono/scripted (`--model hono-scripted`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ EXAMPLE = REPO / "examples" / "express_to_hono"
 SCRIPT = EXAMPLE / "migrate.py"
 SAMPLE = EXAMPLE / "sample"
 PLANTED = "server/routes/webhooks.js"  # sends an object through res.send(variable)
+SCRIPTED = "hono-scripted"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("node") is None or shutil.which("git") is None, reason="needs node and git"
@@ -74,7 +76,11 @@ def test_sample_passes_before_migration():
 async def test_migration_keeps_passing_files_and_rolls_back_the_planted_one(workspace: Path):
     journal = Journal()
     report = await run(
-        SCRIPT.read_text(), journal=journal, workspace=str(workspace), script_path=str(SCRIPT)
+        SCRIPT.read_text(),
+        model_name=SCRIPTED,
+        journal=journal,
+        workspace=str(workspace),
+        script_path=str(SCRIPT),
     )
     assert report["status"] == "succeeded", report["errors"]
     rows = report["result"]
@@ -114,7 +120,7 @@ async def test_migrator_without_write_changes_nothing(workspace: Path):
         'await spawn("migrator", prompt="Migrate server/routes/ping.js from Express to Hono '
         'and update its test __tests__/ping.test.js.", tools=["read"])'
     )
-    report = await run(script, workspace=str(workspace))
+    report = await run(script, model_name=SCRIPTED, workspace=str(workspace))
     assert report["result"] == {
         "file": "server/routes/ping.js",
         "test": "__tests__/ping.test.js",
@@ -127,7 +133,9 @@ async def test_migrator_without_write_changes_nothing(workspace: Path):
 async def test_without_git_the_run_stops_before_spending(tmp_path: Path):
     ws = tmp_path / "no-git"
     shutil.copytree(SAMPLE, ws)
-    report = await run(SCRIPT.read_text(), workspace=str(ws), script_path=str(SCRIPT))
+    report = await run(
+        SCRIPT.read_text(), model_name=SCRIPTED, workspace=str(ws), script_path=str(SCRIPT)
+    )
     assert report["status"] == "failed"
     assert report["agents"]["spawned"] == 0
     assert "commit the route files to git first" in report["errors"][0]["error"]
@@ -142,7 +150,7 @@ def test_cli_run_prints_the_table(workspace: Path):
             "run",
             "examples/express_to_hono/migrate.py",
             "--model",
-            "sim",
+            SCRIPTED,
             "--workspace",
             str(workspace),
             "--yes",
@@ -155,5 +163,6 @@ def test_cli_run_prints_the_table(workspace: Path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "committed" in proc.stdout
+    assert "is scripted, not an LLM" in proc.stderr + proc.stdout
     assert "server/routes/webhooks.js" in proc.stdout
     assert git(workspace, "diff", "--quiet", "--", PLANTED).returncode == 0

@@ -6,8 +6,8 @@ import os
 
 import anthropic
 import pytest
+from fakeapi import FakeAPI, Faults
 
-from fanflow._fakeapi import FakeAPI, Faults
 from fanflow._models._pressure import RequestPacer, request_window
 
 ANTHROPIC = {

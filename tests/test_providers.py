@@ -1,19 +1,24 @@
-"""Real provider code, through the official SDKs, against the loopback fake API."""
+"""Real provider code, through the official SDKs, against the loopback fake API.
+
+The fake's brain is the race-audit oracle (the example's model plugin), so a run
+through either SDK can be compared with the same run on the oracle directly.
+"""
 
 from __future__ import annotations
 
 import pytest
+from fakeapi import FakeAPI, Faults
 from helpers import EXAMPLE, run
+from race_oracle import OracleModel
 
 from fanflow import Journal, ScriptError
-from fanflow._fakeapi import FakeAPI, Faults
 
 KEY = "sk-test-0123456789abcdef-secret"
 
 
 @pytest.fixture
 async def api(monkeypatch):
-    async with FakeAPI(api_key=KEY) as server:
+    async with FakeAPI(api_key=KEY, brain=OracleModel()) as server:
         monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
         monkeypatch.setenv("OPENAI_API_KEY", KEY)
@@ -26,12 +31,13 @@ def message_requests(api: FakeAPI) -> list:
 
 
 @pytest.mark.parametrize("model", ["anthropic:claude-opus-4-8", "openai:gpt-4o"])
-async def test_race_audit_gives_the_same_report_as_sim(api, model):
-    sim = await run(EXAMPLE.read_text())
+async def test_race_audit_gives_the_same_report_as_the_oracle(api, model):
+    direct = await run(EXAMPLE.read_text(), model_name="race-oracle")
     real = await run(EXAMPLE.read_text(), model_name=model)
     assert real["status"] == "succeeded", real["errors"]
-    assert real["result"] == sim["result"]
-    assert real["agents"] == sim["agents"]
+    assert real["result"] == direct["result"]
+    assert real["agents"] == direct["agents"]
+    assert "X1" in real["result"]  # the cross-file find survives the wire formats
     assert (
         api.count(status=200) == len(message_requests(api)) == 15 * 2 + 5 * 2 + 1 + 1
     )  # FP1's reviewer reads twice
@@ -178,7 +184,7 @@ async def test_unknown_model_in_spawn_is_a_script_error_not_a_request(api):
     with pytest.raises(ScriptError):
         await run("await spawn('general', 'p', model=7)", model_name="openai:gpt-4o")
     report = await run("await spawn('general', 'p', model='nope')", model_name="openai:gpt-4o")
-    assert "unknown model 'nope'" in report["errors"][-1]["error"]
+    assert "unknown model provider 'nope'" in report["errors"][-1]["error"]
     assert not message_requests(api)
 
 

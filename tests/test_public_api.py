@@ -21,7 +21,6 @@ PUBLIC = {
     "RunOptions",
     "SandboxError",
     "ScriptError",
-    "SimModel",
     "ToolCall",
     "ToolResult",
     "ToolSpec",

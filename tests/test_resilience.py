@@ -10,9 +10,10 @@ import sys
 import time
 
 import pytest
+from fakeapi import FakeAPI, Faults
 from helpers import EXAMPLE, REPO
+from race_oracle import OracleModel
 
-from fanflow._fakeapi import FakeAPI, Faults
 from fanflow._models._resilience import (
     FatalModelError,
     RetryableModelError,
@@ -149,7 +150,7 @@ async def test_a_429_holds_the_other_agents_too():
 
 async def test_cli_runs_the_example_on_anthropic_against_the_fake_api(tmp_path):
     key = "sk-cli-test-abcdefgh"
-    async with FakeAPI(api_key=key) as api:
+    async with FakeAPI(api_key=key, brain=OracleModel()) as api:  # the example's answers
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from fakeapi import FakeAPI, Faults
 from helpers import REPO, run
 
 from fanflow import ConfigError, Journal
-from fanflow._fakeapi import FakeAPI, Faults
 from fanflow._resume import prepare_resume
 
 KEY = "sk-resume-test-key-123456"
@@ -149,22 +149,24 @@ async def test_background_run_outlives_its_shell_and_is_watched_from_elsewhere(t
     script = tmp_path / "fan.py"
     script.write_text("phase('work')\n" + FAN_OUT.format(n=40))
     home = tmp_path / "home"
-    env = {**os.environ, "FANFLOW_HOME": str(home), "FANFLOW_SIM_LATENCY": "0.1"}
-    shell = await asyncio.create_subprocess_exec(
-        "bash",
-        "-c",
-        f"{sys.executable} -m fanflow run {script} --background --json",
-        cwd=REPO,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await shell.communicate()  # the shell has exited here
-    assert shell.returncode == 0, err.decode()
-    started = json.loads(out)
-    assert started["status"] == "running"
-    watch = await fanflow("watch", started["run_id"], env=env)
-    watched, progress = await asyncio.wait_for(watch.communicate(), 60)
+    async with FakeAPI(api_key=KEY, faults=Faults(latency=0.1)) as api:
+        env = env_for(api, home)
+        shell = await asyncio.create_subprocess_exec(
+            "bash",
+            "-c",
+            f"{sys.executable} -m fanflow run {script} --model anthropic:claude-sonnet-4-6 "
+            "--background --json",
+            cwd=REPO,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await shell.communicate()  # the shell has exited here
+        assert shell.returncode == 0, err.decode()
+        started = json.loads(out)
+        assert started["status"] == "running"
+        watch = await fanflow("watch", started["run_id"], env=env)
+        watched, progress = await asyncio.wait_for(watch.communicate(), 60)
     assert watch.returncode == 0
     assert b"phase work" in progress
     assert watched.decode().strip().splitlines()[-1].endswith("0.0s)") or watched
@@ -179,11 +181,13 @@ async def test_ls_marks_a_killed_run_interrupted(tmp_path):
     script = tmp_path / "fan.py"
     script.write_text(FAN_OUT.format(n=200))
     home = tmp_path / "home"
-    env = {**os.environ, "FANFLOW_HOME": str(home), "FANFLOW_SIM_LATENCY": "1"}
-    proc = await fanflow("run", str(script), env=env)
-    await wait_for(lambda: db_count(home, "SELECT COUNT(*) FROM agents WHERE status='running'") > 0)
-    proc.send_signal(signal.SIGKILL)
-    await proc.wait()
+    async with FakeAPI(api_key=KEY, faults=Faults(latency=1.0)) as api:
+        env = env_for(api, home)
+        proc = await fanflow("run", str(script), "--model", "anthropic:claude-sonnet-4-6", env=env)
+        running = "SELECT COUNT(*) FROM agents WHERE status='running'"
+        await wait_for(lambda: db_count(home, running) > 0)
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
     listing = await fanflow("ls", env=env)
     out, _ = await listing.communicate()
     assert "\tinterrupted\t" in out.decode()
@@ -249,6 +253,6 @@ async def test_resume_replays_tool_calls_and_finished_agents(tmp_path):
 
 def test_resume_of_a_finished_run_is_refused(tmp_path):
     journal = Journal()
-    report = asyncio.run(run("1", journal=journal))
+    report = asyncio.run(run("1", model_name="test", journal=journal))
     with pytest.raises(ConfigError, match="ended succeeded"):
         prepare_resume(journal, report["run_id"])

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from fakeapi import FakeAPI, Faults
 
 from fanflow import ModelRequest, ModelResponse
-from fanflow._fakeapi import FakeAPI, Faults
 
 GOOD = "phase('greet')\nawait spawn('general', 'say hi')\n"
 USAGE_BANNER = (
@@ -39,13 +39,15 @@ USAGE_BANNER = (
 
 
 def fanflow(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60):
+    """The CLI with FANFLOW_MODEL=test, so that each case fails on its own bad input and not
+    on the missing model (the "no model" case unsets it)."""
     return subprocess.run(
         [sys.executable, "-m", "fanflow", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "FANFLOW_MODEL": "test", **(env or {})},
         stdin=subprocess.DEVNULL,
     )
 
@@ -211,8 +213,9 @@ CASES = [
     case("budget abc", "run", "good.py", "--budget", "abc", needle="--budget 'abc'"),
     case("budget-usd negative", "run", "good.py", "--budget-usd", "-5", needle="--budget-usd"),
     # -- models and keys ---------------------------------------------------------------------------
-    case("unknown model", "run", "good.py", "--model", "gpt-9", needle="unknown model 'gpt-9'"),
-    case("empty model name", "run", "good.py", "--model", "anthropic:", needle="unknown model"),
+    case("no model", "run", "good.py", needle="no model chosen", env={"FANFLOW_MODEL": ""}),
+    case("unknown model", "run", "good.py", "--model", "gpt-9", needle="unknown model provider"),
+    case("empty model name", "run", "good.py", "--model", "anthropic:", needle="names no model"),
     case("unknown agent model", "run", "good.py", "--agent-model", "x", needle="unknown model"),
     case(
         "missing Anthropic key",
@@ -231,11 +234,13 @@ CASES = [
         needle="OPENAI_API_KEY is not set",
     ),
     case(
-        "bad sim latency",
+        "bad oracle latency",
         "run",
         "good.py",
-        needle="FANFLOW_SIM_LATENCY",
-        env={"FANFLOW_SIM_LATENCY": "fast"},
+        "--model",
+        "race-oracle",
+        needle="race-oracle latency 'fast'",
+        env={"RACE_ORACLE_LATENCY": "fast"},
     ),
     # -- the workspace -----------------------------------------------------------------------------
     case("missing workspace", "run", "good.py", "--workspace", "/no/such", needle="does not exist"),
@@ -303,7 +308,7 @@ CASES = [
         "run",
         "use_ghost.py",
         *WS,
-        needle="unknown model 'gpt-9'",
+        needle="unknown model provider 'gpt-9'",
         setup=agent_file("ghost", "---\nmodel: gpt-9\n---\nbody\n"),
     ),
     case(
@@ -380,8 +385,8 @@ CASES = [
         "run",
         "good.py",
         *WS,
-        needle='[prices."sim"]',
-        setup=config('[prices]\n"sim" = 5\n'),
+        needle='[prices."test"]',
+        setup=config('[prices]\n"test" = 5\n'),
     ),
     case(
         "config negative input price",
@@ -389,7 +394,7 @@ CASES = [
         "good.py",
         *WS,
         needle="needs numbers input and output",
-        setup=config('[prices."sim"]\ninput = -1\noutput = 1\n'),
+        setup=config('[prices."test"]\ninput = -1\noutput = 1\n'),
     ),
     case(
         "config cache price not a number",
@@ -397,7 +402,7 @@ CASES = [
         "good.py",
         *WS,
         needle="cache_write",
-        setup=config('[prices."sim"]\ninput = 1\noutput = 1\ncache_write = "abc"\n'),
+        setup=config('[prices."test"]\ninput = 1\noutput = 1\ncache_write = "abc"\n'),
     ),
     case(
         "config negative cache price",
@@ -405,7 +410,7 @@ CASES = [
         "good.py",
         *WS,
         needle="cache_read",
-        setup=config('[prices."sim"]\ninput = 1\noutput = 1\ncache_read = -5\n'),
+        setup=config('[prices."test"]\ninput = 1\noutput = 1\ncache_read = -5\n'),
     ),
     # -- runs that do not exist --------------------------------------------------------------------
     case("show unknown run", "show", "nope", needle="'nope' is not a run id"),

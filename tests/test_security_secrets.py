@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakeapi import FakeAPI
 from helpers import REPO, run
 
 from fanflow import FunctionModel, Journal, ModelRequest, ModelResponse, ToolCall
-from fanflow._fakeapi import FakeAPI
 
 KEY = "sk-ant-api03-SECRETVALUE-0123456789abcdef"
 TOKEN = "svc-tok-SECRETVALUE-42424242"
@@ -237,7 +237,13 @@ async def test_secret_does_not_survive_the_channel(
 
 async def test_arg_values_are_redacted_in_the_journal(secrets: None, tmp_path: Path):
     journal = Journal()
-    await run("log(args['token'])", args={"token": TOKEN}, journal=journal, workspace=str(tmp_path))
+    await run(
+        "log(args['token'])",
+        model_name="test",
+        args={"token": TOKEN},
+        journal=journal,
+        workspace=str(tmp_path),
+    )
     journal.close()
     assert leaks() == []
 
@@ -370,7 +376,7 @@ async def test_cli_background_run_log_holds_no_secret(api: FakeAPI, tmp_path: Pa
 
 
 async def test_the_journal_is_private_to_its_owner(tmp_path: Path):
-    await run("log('hello')", workspace=str(tmp_path))
+    await run("log('hello')", model_name="test", workspace=str(tmp_path))
     for path in (home(), home() / "fanflow.db"):
         assert path.stat().st_mode & 0o077 == 0, oct(path.stat().st_mode)
 

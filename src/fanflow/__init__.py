@@ -7,6 +7,7 @@ in. This namespace only re-exports; everything else is private.
 
 from ._agents import AgentDefinition
 from ._errors import (
+    AccountStop,
     AgentCapError,
     AgentError,
     ConfigError,
@@ -25,7 +26,8 @@ from ._models import (
     Model,
     ModelRequest,
     ModelResponse,
-    SimModel,
+    RetryableModelError,
+    TestModel,
     ToolCall,
     ToolResult,
     ToolSpec,
@@ -38,6 +40,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SCRIPT_API_STUBS",
+    "AccountStop",
     "AgentCapError",
     "AgentDefinition",
     "AgentError",
@@ -51,11 +54,12 @@ __all__ = [
     "ModelError",
     "ModelRequest",
     "ModelResponse",
+    "RetryableModelError",
     "RunError",
     "RunOptions",
     "SandboxError",
     "ScriptError",
-    "SimModel",
+    "TestModel",
     "ToolCall",
     "ToolResult",
     "ToolSpec",

@@ -2,8 +2,9 @@
 
 While a run executes it beats a heartbeat into the journal every second (so
 `ls` and `watch` can tell running from dead) and watches for a stop request:
-`fanflow cancel` writes one into the journal and sends SIGTERM; either makes
-the run cancel everything in flight and end as `cancelled`.
+`fanflow cancel` writes one into the journal and sends SIGTERM (which the
+`fanflow` command, not the library, turns into a cancel); either makes the run
+cancel everything in flight and end as `cancelled`.
 """
 
 from __future__ import annotations
@@ -29,18 +30,12 @@ async def alive(journal: Journal, run_id: str) -> AsyncIterator[None]:
     """Heartbeat and stop-request watch around the body; a stop cancels the caller's task."""
     task = asyncio.current_task()
     assert task is not None
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)
     watcher = asyncio.create_task(_watch(journal, run_id, task))
     try:
         yield
     finally:
         watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.remove_signal_handler(signal.SIGTERM)
+        await asyncio.gather(watcher, return_exceptions=True)  # never swallows our own cancel
 
 
 async def _watch(journal: Journal, run_id: str, target: asyncio.Task[Any]) -> None:

@@ -26,7 +26,7 @@ _CLAUDE_TOOL_NAMES = {
 }
 
 PLANNER_OPENING = "You are fanflow's lead model."
-"""How the planner's system prompt starts (the fake API tells the planner apart by it)."""
+"""How the planner's system prompt starts."""
 
 _JSON_RULE = (
     "Answer with one JSON value and nothing else unless the task asks for prose. "
@@ -141,7 +141,7 @@ def parse_agent_file(path: Path, *, claude: bool = False) -> AgentDefinition:
     tools = _parse_tools(meta.get("tools"), path, claude=claude)
     model = meta.get("model")
     if model is not None and not isinstance(model, str):
-        raise ConfigError(f"{path}: 'model' must be a string like sim or anthropic:NAME")
+        raise ConfigError(f"{path}: 'model' must be a string like test or anthropic:NAME")
     if claude and model in {"inherit", "sonnet", "opus", "haiku"}:
         model = None  # Claude Code aliases: fall back to the run's model
     return AgentDefinition(

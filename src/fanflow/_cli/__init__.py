@@ -6,6 +6,7 @@ import os
 import sqlite3
 import sys
 import traceback
+from typing import Annotated
 
 import typer
 from typer.exceptions import TyperException
@@ -14,6 +15,7 @@ from .._errors import FanflowError
 from .._journal import close_all
 from ._inspect import ls_command, show_command
 from ._lifecycle import cancel_command, resume_command, watch_command
+from ._models_cmd import models_command
 from ._plan_cmd import do_command, plan_command
 from ._run_cmd import run_command
 from ._ui_cmd import ui_command
@@ -28,6 +30,26 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Run dynamic LLM workflows: a sandboxed script fans a job out to subagents.",
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        sys.stdout.write(f"fanflow {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Run dynamic LLM workflows: a sandboxed script fans a job out to subagents."""
+
+
 app.command("run")(run_command)
 app.command("plan")(plan_command)
 app.command("do")(do_command)
@@ -38,6 +60,7 @@ app.command("cancel")(cancel_command)
 app.command("resume")(resume_command)
 app.command("save")(save_command)
 app.command("ui")(ui_command)
+app.command("models")(models_command)
 app.command("_exec", hidden=True)(exec_command)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Annotated
 
@@ -16,6 +15,7 @@ from .._liveness import request_stop
 from .._report import build_report
 from .._resume import prepare_resume
 from .._views import EXIT_CODES, follow_run
+from ._aio import run_async
 from ._run_cmd import execute_in_foreground, print_report, run_in_background
 
 RunRef = Annotated[str, typer.Argument(metavar="RUN", help="A run id (or prefix), or 'last'.")]
@@ -27,7 +27,7 @@ def watch_command(run: RunRef = "last", as_json: AsJson = False) -> None:
     """Follow a run from any terminal until it ends, then print its result."""
     journal = Journal()
     run_id = journal.get_run(run)["id"]
-    asyncio.run(follow_run(journal, run_id, Console(stderr=True), quiet=as_json))
+    run_async(follow_run(journal, run_id, Console(stderr=True), quiet=as_json))
     report = build_report(journal, run_id)
     print_report(report, as_json)
     raise typer.Exit(EXIT_CODES.get(report["status"], 1))
@@ -69,8 +69,8 @@ def resume_command(
         Journal(), run, budget_tokens=parse_tokens(budget), budget_usd=parse_usd(budget_usd)
     )
     if background:
-        asyncio.run(run_in_background(resumed, as_json, resume=True, yes=True))
+        run_async(run_in_background(resumed, as_json, resume=True, yes=True))
         return
-    report = asyncio.run(execute_in_foreground(resumed, as_json, yes=True))
+    report = run_async(execute_in_foreground(resumed, as_json, yes=True))
     print_report(report, as_json)
     raise typer.Exit(EXIT_CODES.get(report["status"], 1))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import re
@@ -26,6 +25,7 @@ from .._run import Run, RunOptions
 from .._script import Sandbox
 from .._views import EXIT_CODES
 from .._workspace import Workspace
+from ._aio import run_async
 from ._run_cmd import execute_in_foreground, parse_args, print_report, run_in_background
 
 Task = Annotated[str, typer.Argument(metavar="TASK", help="What to do, in plain words.")]
@@ -79,7 +79,7 @@ def plan_command(
     as_json: AsJson = False,
 ) -> None:
     """Ask the lead model to write (and check) a workflow script for TASK."""
-    plan, _ = asyncio.run(_plan(task, model, workspace, effort))
+    plan, _ = run_async(_plan(task, model, workspace, effort))
     if plan.answer is not None:
         if as_json:
             sys.stdout.write(json.dumps({"answer": plan.answer, "script": None}) + "\n")
@@ -133,7 +133,7 @@ def do_command(
         permission_mode=permission_mode,
         limits=Limits(),
     )
-    plan, lead = asyncio.run(_plan(task, model, workspace, effort))
+    plan, lead = run_async(_plan(task, model, workspace, effort))
     if plan.answer is not None:
         _print_answer(plan, lead, as_json)
         return
@@ -146,11 +146,9 @@ def do_command(
     run = Run(plan.script or "", options, Journal())
     run.lead_usage = [(lead.name, usage, lead.price(usage)) for usage in plan.usage]
     if background:
-        asyncio.run(run_in_background(run, as_json, yes=yes, planned=True))
+        run_async(run_in_background(run, as_json, yes=yes, planned=True))
         return
-    report = asyncio.run(
-        execute_in_foreground(run, as_json, yes=yes, dry_run=dry_run, planned=True)
-    )
+    report = run_async(execute_in_foreground(run, as_json, yes=yes, dry_run=dry_run, planned=True))
     print_report(report, as_json)
     raise typer.Exit(EXIT_CODES.get(report["status"], 1))
 

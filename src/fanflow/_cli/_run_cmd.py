@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from .._limits import Limits
 from .._run import Run, RunOptions, read_script
 from .._script import Sandbox
 from .._views import EXIT_CODES, live_progress, print_result, summary_line
+from ._aio import freeze_heap, run_async
 from ._approval import check_and_approve
 from ._worker import start_worker
 from ._workflows import locate_script
@@ -89,9 +89,9 @@ def run_command(
     journal = Journal()
     run = Run(text, options, journal)
     if background:
-        asyncio.run(run_in_background(run, as_json, yes=yes))
+        run_async(run_in_background(run, as_json, yes=yes))
         return
-    report = asyncio.run(execute_in_foreground(run, as_json, yes=yes, dry_run=dry_run))
+    report = run_async(execute_in_foreground(run, as_json, yes=yes, dry_run=dry_run))
     print_report(report, as_json)
     raise typer.Exit(EXIT_CODES.get(report["status"], 1))
 
@@ -100,6 +100,7 @@ async def execute_in_foreground(
     run: Run, as_json: bool, *, yes: bool = False, dry_run: bool = False, planned: bool = False
 ) -> dict:
     """Check, estimate and approve, then execute with live progress on stderr."""
+    freeze_heap()  # the run's models (and their SDKs) are built by now
     async with Sandbox() as sandbox:
         await check_and_approve(
             run, sandbox, yes=yes, dry_run=dry_run, planned=planned, as_json=as_json

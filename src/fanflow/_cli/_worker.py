@@ -8,7 +8,6 @@ outlives the shell that started it.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from .._journal import Journal, default_home
 from .._resume import options_from_row
 from .._run import Run
 from .._script import Sandbox
+from ._aio import freeze_heap, run_async
 
 
 def log_path(run_id: str) -> Path:
@@ -59,7 +59,8 @@ def exec_command(
         run_id=row["id"],
         mode="resume" if resume else "prepared",
     )
-    report = asyncio.run(_execute(run))
+    freeze_heap()
+    report = run_async(_execute(run))
     print(f"run {run_id} ended: {report['status']}", flush=True)
 
 

@@ -18,7 +18,6 @@ from ._pressure import AdaptiveLimit
 from ._pricing import Price
 from ._registry import HOW_TO_CHOOSE, ModelSource, model_sources, resolve_model, split_spec
 from ._resilience import FatalModelError, RetryableModelError, SharedBackoff
-from ._sim import SimModel
 from ._test import TestModel
 
 __all__ = [
@@ -34,7 +33,6 @@ __all__ = [
     "Price",
     "RetryableModelError",
     "SharedBackoff",
-    "SimModel",
     "TestModel",
     "ToolCall",
     "ToolResult",

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import abc
-import functools
-import gc
 import importlib
 import os
 from typing import Any
@@ -41,7 +39,6 @@ class ProviderModel(Model):
         self._price = price_for(self.name, prices)
         self._backoff = backoff or SharedBackoff()
         self._sdk = importlib.import_module(self.provider)  # imported only when used
-        _freeze_heap_once()
         # one client per model for the whole run; retries are ours (with_retries), not the SDK's
         self._client: Any = getattr(self._sdk, self.client_class)(
             api_key=self.api_key(),
@@ -55,7 +52,7 @@ class ProviderModel(Model):
         if not key:
             raise ConfigError(
                 f"{self.key_var} is not set; export your API key{self.key_hint}, "
-                "or use --model sim to try fanflow offline"
+                "or use --model test to check the plumbing offline"
             )
         return key
 
@@ -79,14 +76,6 @@ class ProviderModel(Model):
     @abc.abstractmethod
     async def _call(self, req: ModelRequest) -> ModelResponse:
         """One attempt; raise the `classify`d error on failure."""
-
-
-@functools.cache
-def _freeze_heap_once() -> None:
-    """Exempt what is alive now (fanflow, the SDKs: ~150k objects that live as long as
-    the process) from garbage collection: unfrozen, each full collection walks them
-    all while every thread waits, stalling the event loop 70-100 ms mid-run (measured)."""
-    gc.freeze()
 
 
 async def checked_response(api: str, convert: Any, parse: Any) -> ModelResponse:

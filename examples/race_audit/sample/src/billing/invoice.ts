@@ -69,7 +69,7 @@ async function loadIssuedInvoice(invoiceId: string): Promise<Invoice> {
  * Pays an issued invoice from the customer's wallet and records the payment.
  * Voiding lives in ./void.ts.
  */
-// fanflow-sim: related path=./void.ts
+// planted: related path=./void.ts
 export async function payInvoice(invoiceId: string, walletId: string): Promise<void> {
   const invoice = await loadIssuedInvoice(invoiceId);
   await debit(walletId, invoice.totalCents, `invoice ${invoice.number}`);
@@ -97,9 +97,9 @@ export async function getInvoicePdf(invoiceId: string): Promise<Buffer> {
   if (!INVOICE_ID.test(invoiceId)) throw new RangeError("malformed invoice id");
   const target = path.join(PDF_CACHE_DIR, `${invoiceId}.pdf`);
 
-  // fanflow-sim: refute id=FP1 reason="The exists check, render and write all run inside pdfLocks.runExclusive keyed by invoice id, so callers for the same invoice are serialised, and the write goes to a unique temp file followed by an atomic rename, so no reader can ever see a partial PDF."
+  // planted: refute id=FP1 reason="The exists check, render and write all run inside pdfLocks.runExclusive keyed by invoice id, so callers for the same invoice are serialised, and the write goes to a unique temp file followed by an atomic rename, so no reader can ever see a partial PDF."
   return pdfLocks.runExclusive(invoiceId, async () => {
-    // fanflow-sim: finding id=FP1 confidence=0.5 lines=103-112 state=PDF_CACHE_DIR bug="getInvoicePdf checks whether the cached PDF exists and only writes it after awaiting the render, so two concurrent downloads of the same invoice can both see it missing, render twice and one may read a half-written file." fix="Serialise rendering per invoice id and write via a temp file plus rename."
+    // planted: finding id=FP1 confidence=0.5 lines=103-112 state=PDF_CACHE_DIR bug="getInvoicePdf checks whether the cached PDF exists and only writes it after awaiting the render, so two concurrent downloads of the same invoice can both see it missing, render twice and one may read a half-written file." fix="Serialise rendering per invoice id and write via a temp file plus rename."
     if (await fileExists(target)) {
       return readFile(target);
     }

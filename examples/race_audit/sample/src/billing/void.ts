@@ -18,7 +18,7 @@ async function paidCents(invoiceId: string): Promise<number> {
  * Voids an issued invoice that has no payments. Returns false when the
  * invoice was not issued (already void, or still a draft).
  */
-// fanflow-sim: cross id=X1 files=src/billing/invoice.ts,src/billing/void.ts confidence=0.8 state=invoices.status bug="voidInvoice checks that no payment exists and only then flips status to void, while payInvoice in invoice.ts checks status = issued and only then debits the wallet and inserts the payment; interleaved, both checks pass, so a customer is charged for an invoice that ends up void." fix="Take a row lock on the invoice (SELECT ... FOR UPDATE) in both paths, or make payInvoice's insert conditional on status = 'issued' in the same transaction as the debit."
+// planted: cross id=X1 files=src/billing/invoice.ts,src/billing/void.ts confidence=0.8 state=invoices.status bug="voidInvoice checks that no payment exists and only then flips status to void, while payInvoice in invoice.ts checks status = issued and only then debits the wallet and inserts the payment; interleaved, both checks pass, so a customer is charged for an invoice that ends up void." fix="Take a row lock on the invoice (SELECT ... FOR UPDATE) in both paths, or make payInvoice's insert conditional on status = 'issued' in the same transaction as the debit."
 export async function voidInvoice(invoiceId: string): Promise<boolean> {
   const paid = await paidCents(invoiceId);
   if (paid > 0) throw new InvoiceHasPaymentsError(invoiceId, paid);

@@ -68,7 +68,7 @@ export async function credit(walletId: string, amountCents: number, reason: stri
 /** Takes `amountCents` out of the wallet, refusing to go below zero. Returns the new balance. */
 export async function debit(walletId: string, amountCents: number, reason: string): Promise<number> {
   assertPositiveAmount(amountCents);
-  // fanflow-sim: finding id=R3 confidence=0.85 lines=72-78 state=balanceCents bug="debit reads balanceCents, checks it, and after the awaits writes back an absolute balance derived from that stale read, so two concurrent debits both pass the funds check and the second write overwrites the first, accepting two payments (even beyond the available funds) while only one is deducted." fix="Make it one conditional statement, e.g. UPDATE wallets SET balance_cents = balance_cents - $2 WHERE id = $1 AND balance_cents >= $2 RETURNING balance_cents, or lock the row with SELECT ... FOR UPDATE in a transaction."
+  // planted: finding id=R3 confidence=0.85 lines=72-78 state=balanceCents bug="debit reads balanceCents, checks it, and after the awaits writes back an absolute balance derived from that stale read, so two concurrent debits both pass the funds check and the second write overwrites the first, accepting two payments (even beyond the available funds) while only one is deducted." fix="Make it one conditional statement, e.g. UPDATE wallets SET balance_cents = balance_cents - $2 WHERE id = $1 AND balance_cents >= $2 RETURNING balance_cents, or lock the row with SELECT ... FOR UPDATE in a transaction."
   const wallet = await walletRepo.findById(walletId);
   if (!wallet) throw new WalletNotFoundError(walletId);
   if (wallet.balanceCents < amountCents) {

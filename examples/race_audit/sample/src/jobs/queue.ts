@@ -47,11 +47,11 @@ export class JobQueue {
   }
 
   private async drain(): Promise<void> {
-    // fanflow-sim: refute id=FP3 reason="draining is tested and set in one synchronous step before the first await, so any drain() started by a later enqueue returns immediately while a loop is active, and the active loop picks up the newly pushed job."
+    // planted: refute id=FP3 reason="draining is tested and set in one synchronous step before the first await, so any drain() started by a later enqueue returns immediately while a loop is active, and the active loop picks up the newly pushed job."
     if (this.draining) return;
     this.draining = true;
     try {
-      // fanflow-sim: finding id=FP3 confidence=0.55 lines=55-58 state=items bug="Every enqueue call starts drain(), so two enqueues in quick succession can run two loops that interleave at the await on runOne and shift jobs from items concurrently, breaking one-at-a-time FIFO processing." fix="Ensure only a single drain loop can be active at a time."
+      // planted: finding id=FP3 confidence=0.55 lines=55-58 state=items bug="Every enqueue call starts drain(), so two enqueues in quick succession can run two loops that interleave at the await on runOne and shift jobs from items concurrently, breaking one-at-a-time FIFO processing." fix="Ensure only a single drain loop can be active at a time."
       while (this.items.length > 0) {
         const job = this.items.shift()!;
         await this.runOne(job);

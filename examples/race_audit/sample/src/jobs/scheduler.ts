@@ -64,7 +64,7 @@ export class Scheduler {
     const def = this.jobs.get(name);
     if (!def) throw new Error(`unknown job ${name}`);
 
-    // fanflow-sim: finding id=R5 confidence=0.55 lines=68-74 state=running bug="trigger checks running before awaiting configSource.load but only adds the job name afterwards, so a timer tick and a manual trigger (or two ticks when the config lookup is slow) can both pass the check and run the same job concurrently." fix="Add the name to running synchronously right after the has() check (before any await) and remove it in finally, including on the disabled path."
+    // planted: finding id=R5 confidence=0.55 lines=68-74 state=running bug="trigger checks running before awaiting configSource.load but only adds the job name afterwards, so a timer tick and a manual trigger (or two ticks when the config lookup is slow) can both pass the check and run the same job concurrently." fix="Add the name to running synchronously right after the has() check (before any await) and remove it in finally, including on the disabled path."
     if (this.running.has(name)) {
       this.log.info(`job ${name} still running, skipping ${source} trigger`);
       return false;

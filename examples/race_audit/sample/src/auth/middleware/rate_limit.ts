@@ -44,7 +44,7 @@ export function rateLimit({ hitStore, limit, windowMs, keyPrefix = "rl" }: RateL
     const windowStart = Math.floor(Date.now() / windowMs) * windowMs;
     const key = `${keyPrefix}:${clientKey(req, res)}:${windowStart}`;
     try {
-      // fanflow-sim: finding id=R2 confidence=0.9 lines=48-55 state=hitStore bug="The counter is read with hitStore.get and written back as hits + 1 after an await, so a burst of concurrent requests all read the same count, all pass the limit check and overwrite each other's increment, letting far more than limit requests through." fix="Use an atomic increment (Redis INCR with PEXPIRE on first hit, or a Lua script) and compare the returned value against the limit."
+      // planted: finding id=R2 confidence=0.9 lines=48-55 state=hitStore bug="The counter is read with hitStore.get and written back as hits + 1 after an await, so a burst of concurrent requests all read the same count, all pass the limit check and overwrite each other's increment, letting far more than limit requests through." fix="Use an atomic increment (Redis INCR with PEXPIRE on first hit, or a Lua script) and compare the returned value against the limit."
       const hits = await hitStore.get(key);
       if (hits >= limit) {
         const retryAfter = Math.ceil((windowStart + windowMs - Date.now()) / 1000);

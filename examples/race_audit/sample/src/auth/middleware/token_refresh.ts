@@ -23,7 +23,7 @@ export function ensureFreshToken() {
     if (!session) return next();
 
     try {
-      // fanflow-sim: finding id=R1 confidence=0.9 lines=27-32 state=oauthTokens bug="Parallel requests on one session each load the same expiring oauthTokens and all call refresh with the same refresh token across the await; the provider rotates refresh tokens, so every refresh after the first fails with invalid_grant and the session is destroyed, logging the user out." fix="Single-flight the refresh per session (a shared in-flight promise or a per-session lock that re-reads the tokens from the store after acquiring it)."
+      // planted: finding id=R1 confidence=0.9 lines=27-32 state=oauthTokens bug="Parallel requests on one session each load the same expiring oauthTokens and all call refresh with the same refresh token across the await; the provider rotates refresh tokens, so every refresh after the first fails with invalid_grant and the session is destroyed, logging the user out." fix="Single-flight the refresh per session (a shared in-flight promise or a per-session lock that re-reads the tokens from the store after acquiring it)."
       let tokens = session.oauthTokens;
       if (isExpiring(tokens)) {
         tokens = await oauthClient.refresh(tokens.refreshToken);

@@ -30,7 +30,7 @@ export class SessionStore {
     private readonly ttlSeconds = 60 * 60 * 24,
   ) {}
 
-  // fanflow-sim: finding id=R4 confidence=0.6 lines=34-42 state=client bug="Concurrent first requests all see this.client as null and each create and connect a Redis client across the await, so the later assignment overwrites the earlier one and the orphaned connection is never closed." fix="Cache the connect promise synchronously (for example with lazy() from util/lazy) so all callers share one client."
+  // planted: finding id=R4 confidence=0.6 lines=34-42 state=client bug="Concurrent first requests all see this.client as null and each create and connect a Redis client across the await, so the later assignment overwrites the earlier one and the orphaned connection is never closed." fix="Cache the connect promise synchronously (for example with lazy() from util/lazy) so all callers share one client."
   private async getClient(): Promise<RedisClient> {
     if (!this.client) {
       const client: RedisClient = createClient({ url: this.url });

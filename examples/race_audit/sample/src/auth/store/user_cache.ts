@@ -17,7 +17,7 @@ interface Entry {
 
 const cache = new Map<string, Entry>();
 
-// fanflow-sim: refute id=FP2 reason="The load promise is stored in inflight in the same synchronous block as the inflight.get() miss, before any await, so every concurrent caller for an id shares one database load and one cache write."
+// planted: refute id=FP2 reason="The load promise is stored in inflight in the same synchronous block as the inflight.get() miss, before any await, so every concurrent caller for an id shares one database load and one cache write."
 const inflight = new Map<string, Promise<User | null>>();
 
 async function loadUser(id: string): Promise<User | null> {
@@ -36,7 +36,7 @@ async function loadUser(id: string): Promise<User | null> {
  * TTL window. Negative results are cached too so unknown ids stay cheap.
  */
 export async function getUser(id: string): Promise<User | null> {
-  // fanflow-sim: finding id=FP2 confidence=0.45 lines=40-49 state=cache bug="On a cache miss getUser awaits a database load before the cache is filled, so concurrent requests for the same user may each query the database and overwrite each other's cache entry." fix="Deduplicate concurrent loads per user id with a shared in-flight promise."
+  // planted: finding id=FP2 confidence=0.45 lines=40-49 state=cache bug="On a cache miss getUser awaits a database load before the cache is filled, so concurrent requests for the same user may each query the database and overwrite each other's cache entry." fix="Deduplicate concurrent loads per user id with a shared in-flight promise."
   const hit = cache.get(id);
   if (hit && hit.expiresAt > Date.now()) {
     return hit.user;

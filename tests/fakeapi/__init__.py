@@ -7,7 +7,8 @@ with the official SDKs against this server on 127.0.0.1:
         client = anthropic.AsyncAnthropic(api_key="test-key", base_url=api.url)
         openai_client = openai.AsyncOpenAI(api_key="test-key", base_url=api.url + "/v1")
 
-It needs `aiohttp` (a dev dependency), so nothing outside tests imports it.
+It lives with the tests, not in the package: the tests import it as `fakeapi`
+(pytest puts `tests/` on `sys.path`), and the benches add `tests/` to `sys.path`.
 """
 
 from ._faults import Faults

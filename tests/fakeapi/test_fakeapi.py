@@ -1,21 +1,27 @@
-"""The fake provider server, driven only through the official SDKs."""
+"""The fake provider server, driven only through the official SDKs.
+
+Most tests give the server `reader`, a tiny brain whose answers are easy to
+predict; one checks that the default brain is fanflow's `TestModel`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import re
 import time
 
 import anthropic
 import openai
 import pytest
 
+from fakeapi import FakeAPI, Faults, RecordedRequest
+from fakeapi._anthropic import takes_mid_system
+from fakeapi._faults import duration
+from fanflow import Message, ModelRequest, ModelResponse, ToolCall
 from fanflow._agents import BUILTIN_AGENTS
-from fanflow._fakeapi import FakeAPI, Faults, RecordedRequest
-from fanflow._fakeapi._anthropic import takes_mid_system
-from fanflow._fakeapi._faults import duration
-from fanflow._models import ModelRequest, ModelResponse
+from fanflow._models import TestModel
 
 KEY = "test-key"
 CLAUDE = "claude-sonnet-4-6"
@@ -26,8 +32,8 @@ READ_SCHEMA = {"type": "object", "properties": {"path": {"type": "string"}}, "re
 READ_TOOL = {"name": "read", "description": "Read a workspace file.", "input_schema": READ_SCHEMA}
 OPENAI_FUNCTION = {"name": "read", "description": "Read a file.", "parameters": READ_SCHEMA}
 OPENAI_READ = {"type": "function", "function": OPENAI_FUNCTION}
-SIM_EMPTY = {"answer": "sim read 0 file(s)", "files": [], "prompt_chars": len(PROMPT)}
-SIM_READ = {"answer": "sim read 1 file(s)", "files": ["src/a.ts"], "prompt_chars": len(PROMPT)}
+READ_NOTHING = {"read": [], "prompt_chars": len(PROMPT)}
+READ_A = {"read": ["1: export const a = 1;"], "prompt_chars": len(PROMPT)}
 
 
 def claude(api: FakeAPI, key: str = KEY, **options) -> anthropic.AsyncAnthropic:
@@ -56,22 +62,35 @@ class Recorder:
         return ModelResponse(text=self.text)
 
 
+async def reader(req: ModelRequest) -> ModelResponse:
+    """Granted `read`, it first reads the `.ts` paths the prompt names; then it answers
+    with what the reads returned and the prompt's length."""
+    prompt = next((m.text for m in req.messages if m.role == "user" and m.text), "")
+    results = [r.content for m in req.messages for r in m.tool_results]
+    paths = re.findall(r"[\w/]+\.ts\b", prompt)
+    if any(t.name == "read" for t in req.tools) and paths and not results:
+        return ModelResponse(
+            tool_calls=[ToolCall(f"r{i}", "read", {"path": p}) for i, p in enumerate(paths)]
+        )
+    return ModelResponse(text=json.dumps({"read": results, "prompt_chars": len(prompt)}))
+
+
 @pytest.fixture
 async def api():
-    async with FakeAPI(api_key=KEY) as server:
+    async with FakeAPI(api_key=KEY, brain=reader) as server:
         yield server
 
 
 # -- answers ------------------------------------------------------------------------------
 
 
-async def test_anthropic_plain_and_streamed_calls_return_the_sim_answer(api):
+async def test_anthropic_plain_and_streamed_calls_return_the_brain_answer(api):
     client = claude(api)
     message = await client.messages.create(model=CLAUDE, max_tokens=512, messages=[user(PROMPT)])
     assert message.id.startswith("msg_") and message.type == "message"
     assert message.role == "assistant" and message.model == CLAUDE
     assert message.stop_reason == "end_turn" and message.stop_sequence is None
-    assert json.loads(message.content[0].text) == SIM_EMPTY
+    assert json.loads(message.content[0].text) == READ_NOTHING
     assert message.usage.input_tokens > 0 and message.usage.output_tokens > 0
     assert message.usage.cache_creation_input_tokens == 0
     assert message.usage.cache_read_input_tokens == 0
@@ -82,7 +101,7 @@ async def test_anthropic_plain_and_streamed_calls_return_the_sim_answer(api):
         texts = [text async for text in stream.text_stream]
         final = await stream.get_final_message()
     assert len(texts) > 1, "the text arrives in several deltas"
-    assert json.loads("".join(texts)) == SIM_EMPTY
+    assert json.loads("".join(texts)) == READ_NOTHING
     assert final.content[0].text == "".join(texts) and final.stop_reason == "end_turn"
     assert final.usage.output_tokens == message.usage.output_tokens
     assert final.usage.input_tokens == message.usage.input_tokens
@@ -100,14 +119,14 @@ async def test_anthropic_raw_stream_has_the_real_event_sequence(api):
     assert set(kinds[2:-3]) == {"content_block_delta"}
 
 
-async def test_openai_plain_and_streamed_calls_return_the_sim_answer(api):
+async def test_openai_plain_and_streamed_calls_return_the_brain_answer(api):
     client = gpt(api)
     completion = await client.chat.completions.create(model=GPT, messages=[user(PROMPT)])
     assert completion.object == "chat.completion" and completion.id.startswith("chatcmpl-")
     assert completion.model == GPT and completion.created > 0
     choice = completion.choices[0]
     assert choice.finish_reason == "stop" and choice.message.tool_calls is None
-    assert json.loads(choice.message.content) == SIM_EMPTY
+    assert json.loads(choice.message.content) == READ_NOTHING
     usage = completion.usage
     assert usage.prompt_tokens > 0 and usage.completion_tokens > 0
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
@@ -119,7 +138,7 @@ async def test_openai_plain_and_streamed_calls_return_the_sim_answer(api):
     chunks = [chunk async for chunk in stream]
     assert all(c.object == "chat.completion.chunk" for c in chunks)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert json.loads(text) == SIM_EMPTY
+    assert json.loads(text) == READ_NOTHING
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
     assert (
         chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == usage.completion_tokens
@@ -131,6 +150,19 @@ async def test_openai_stream_without_include_usage_sends_no_usage_chunk(api):
     stream = await gpt(api).chat.completions.create(model=GPT, messages=[user("hi")], stream=True)
     chunks = [chunk async for chunk in stream]
     assert chunks and all(c.choices for c in chunks) and all(c.usage is None for c in chunks)
+
+
+async def test_the_default_brain_is_the_domain_free_test_model():
+    async with FakeAPI(api_key=KEY) as server:
+        message = await claude(server).messages.create(
+            model=CLAUDE, max_tokens=512, messages=[user(PROMPT)]
+        )
+        completion = await gpt(server).chat.completions.create(model=GPT, messages=[user(PROMPT)])
+    expected = await TestModel().request(
+        ModelRequest(system="", messages=[Message("user", PROMPT)], tools=[], max_tokens=512)
+    )
+    assert expected.text and message.content[0].text == expected.text
+    assert completion.choices[0].message.content == expected.text
 
 
 # -- tool use ----------------------------------------------------------------------------
@@ -164,7 +196,7 @@ async def test_anthropic_tool_round_trip(api, streamed):
     ]
     second = await client.messages.create(**params)
     assert second.stop_reason == "end_turn"
-    assert json.loads(second.content[0].text) == SIM_READ
+    assert json.loads(second.content[0].text) == READ_A
 
 
 @pytest.mark.parametrize("streamed", [False, True])
@@ -201,7 +233,7 @@ async def test_openai_tool_round_trip(api, streamed):
     ]
     second = await client.chat.completions.create(model=GPT, messages=messages, tools=[OPENAI_READ])
     assert second.choices[0].finish_reason == "stop"
-    assert json.loads(second.choices[0].message.content) == SIM_READ
+    assert json.loads(second.choices[0].message.content) == READ_A
 
 
 async def test_wire_requests_become_neutral_requests():
@@ -269,7 +301,8 @@ async def test_wire_requests_become_neutral_requests():
             ],
         )
     first, second = brain.seen
-    assert first.agent_type == "auditor" and first.effort == "high" and first.max_tokens == 300
+    assert first.system == BUILTIN_AGENTS["auditor"].system_prompt
+    assert first.effort == "high" and first.max_tokens == 300
     assert [t.name for t in first.tools] == ["read"] and first.tools[0].input_schema == READ_SCHEMA
     assert [m.role for m in first.messages] == ["user", "assistant", "user", "system", "user"]
     assert first.messages[1].tool_calls[0].input == {"path": "a"}
@@ -277,7 +310,7 @@ async def test_wire_requests_become_neutral_requests():
     assert (result.call_id, result.content, result.is_error) == ("toolu_1", "no such file", True)
     assert first.messages[3].text == "<data>[]</data>"
 
-    assert second.system == "be brief" and second.agent_type == "general"
+    assert second.system == "be brief"
     assert second.effort == "low" and second.max_tokens == 200
     assert [m.role for m in second.messages] == ["user", "assistant", "user"]
     assert second.messages[1].tool_calls[0].input == {"path": "x"}
@@ -388,7 +421,7 @@ async def test_wrong_keys_are_authentication_errors(api):
 async def test_the_anthropic_x_api_key_header_is_accepted_too(api):
     client = claude(api, key=None, default_headers={"x-api-key": KEY})
     message = await client.messages.create(model=CLAUDE, max_tokens=100, messages=[user(PROMPT)])
-    assert json.loads(message.content[0].text) == SIM_EMPTY
+    assert json.loads(message.content[0].text) == READ_NOTHING
     assert api.requests[-1].headers["x-api-key"] == KEY
     assert "authorization" not in api.requests[-1].headers
 

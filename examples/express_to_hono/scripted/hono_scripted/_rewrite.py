@@ -1,11 +1,7 @@
-"""The `migrator` role of `sim`: Express routes to Hono, by rule.
+"""Express routes to Hono, by rule: the rewrite the scripted migrator applies.
 
-Like the rest of `sim` it knows only what its agent read. Turn one reads the
-files the prompt names; turn two rewrites what it read and writes the route
-and its test back; turn three answers `{"file", "test", "changed"}`.
-
-The rewrite is a handful of textual rules, the kind a hurried migration
-applies, not a JavaScript parser:
+A handful of textual rules, the kind a hurried migration applies, not a
+JavaScript parser:
 
 - `require('.../express')` and `express.Router()` become `Hono` and `new Hono()`;
 - each `router.VERB(path, (req, res) => {...})` handler takes `(c)`;
@@ -20,93 +16,16 @@ applies, not a JavaScript parser:
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
-from ._base import Message, ToolCall
-
-_PROMPT_PATH = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]*\w\.[A-Za-z]{1,5})(?![\w/]|\.\w)")
-_NUMBERED = re.compile(r"^ *\d+  (.*)$")
-_EXPRESS_IMPORT = re.compile(r"const (\w+) = require\((['\"])([^'\"]*?)express\2\);")
+EXPRESS_IMPORT = re.compile(r"const (\w+) = require\((['\"])([^'\"]*?)express\2\);")
 _ROUTE_IMPORT = re.compile(r"const (\w+) = require\((['\"])([^'\"]*server/routes/[^'\"]*)\2\);")
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 
 
-def migrator_turn(
-    prompt: str, messages: list[Message], tool_names: set[str]
-) -> tuple[str, list[ToolCall]]:
-    """The next reply of a migrator agent: (answer text, tool calls)."""
-    reads, writes = _tool_history(messages)
-    if not reads and not writes and "read" in tool_names:
-        paths = prompt_paths(prompt)
-        if paths:
-            return "", [ToolCall(f"sim_read_{i}", "read", {"path": p}) for i, p in enumerate(paths)]
-    route = next((p for p, text in reads.items() if _EXPRESS_IMPORT.search(text)), None)
-    test = next((p for p, text in reads.items() if "node:test" in text and p != route), None)
-    answer: dict[str, Any] = {"file": route or "", "test": test or "", "changed": False}
-    if route is None:
-        answer["reason"] = "no Express route among the files I could read"
-        return json.dumps(answer), []
-    if not writes:
-        if "write" not in tool_names:
-            answer["reason"] = "the write tool was not granted"
-            return json.dumps(answer), []
-        new_route = rewrite_route(reads[route])
-        files = [(route, new_route)]
-        if test is not None:
-            files.append((test, rewrite_test(reads[test])))
-        calls = [
-            ToolCall(f"sim_write_{i}", "write", {"path": p, "text": t})
-            for i, (p, t) in enumerate(files)
-        ]
-        return "", calls
-    failed = [p for p, ok in writes.items() if not ok]
-    answer["changed"] = not failed
-    if failed:
-        answer["reason"] = "could not write " + ", ".join(failed)
-    return json.dumps(answer), []
-
-
-def prompt_paths(prompt: str) -> list[str]:
-    """File paths named in the prompt, in order; `users.test.js` counts as one."""
-    seen: dict[str, None] = {}
-    for path in _PROMPT_PATH.findall(prompt):
-        if not path[0].isdigit():
-            seen.setdefault(path)
-    return list(seen)[:8]
-
-
-def _tool_history(messages: list[Message]) -> tuple[dict[str, str], dict[str, bool]]:
-    """What the agent read ({path: source}) and wrote ({path: succeeded})."""
-    calls = {c.id: c for m in messages for c in m.tool_calls}
-    reads: dict[str, str] = {}
-    writes: dict[str, bool] = {}
-    for m in messages:
-        for result in m.tool_results:
-            call = calls.get(result.call_id)
-            if call is None:
-                continue
-            path = str(call.input.get("path", ""))
-            if call.name == "read" and not result.is_error:
-                reads[path] = unnumber(result.content)
-            elif call.name == "write":
-                writes[path] = not result.is_error
-    return reads, writes
-
-
-def unnumber(content: str) -> str:
-    """A file's text from the read tool's numbered lines."""
-    lines = []
-    for line in content.splitlines():
-        match = _NUMBERED.match(line)
-        lines.append(match.group(1) if match else line)
-    return "\n".join(lines) + "\n"
-
-
 def rewrite_route(src: str) -> str:
     """An Express router file rewritten to Hono by the rules above."""
-    imported = _EXPRESS_IMPORT.search(src)
+    imported = EXPRESS_IMPORT.search(src)
     if imported is None:
         return src
     express, quote, prefix = imported.group(1), imported.group(2), imported.group(3)

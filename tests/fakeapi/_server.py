@@ -8,15 +8,15 @@ providers, each of which can end it:
            -> capacity (max_in_flight, rpm: 429) -> latency -> random fault
            -> brain -> JSON or SSE reply with usage and rate-limit headers
 
-The brain answers in provider-neutral terms (`ModelRequest` -> `ModelResponse`);
-by default it is the deterministic `SimModel`, told which built-in agent it
-plays by matching the request's system prompt.
+The brain answers in provider-neutral terms (`ModelRequest` -> `ModelResponse`)
+from what the wire request carries, as a real model would; by default it is
+fanflow's domain-free `TestModel`, and a test that needs particular answers
+passes its own (a `fanflow.Model` or an async function).
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import json
 import logging
@@ -26,8 +26,9 @@ from typing import Any
 
 from aiohttp import web
 
-from .._agents._definitions import BUILTIN_AGENTS, PLANNER_OPENING
-from .._models import Model, ModelRequest, ModelResponse, SimModel, Usage, estimate_tokens
+from fanflow import Model, ModelRequest, ModelResponse, Usage
+from fanflow._models import TestModel, estimate_tokens
+
 from ._anthropic import AnthropicDialect
 from ._faults import (
     FaultEngine,
@@ -97,16 +98,6 @@ class PrefixCache:
         return read, sum(tokens for _, tokens in parts[hit + 1 : last + 1])
 
 
-def infer_agent_type(system: str) -> str:
-    """The built-in agent whose system prompt is exactly `system`, else "general"."""
-    if system.startswith(PLANNER_OPENING):
-        return "planner"
-    for name, definition in BUILTIN_AGENTS.items():
-        if definition.system_prompt == system:
-            return name
-    return "general"
-
-
 def bounded(reply: ModelResponse, max_tokens: int) -> ModelResponse:
     """The brain's reply as the API sends it: output counted, cut at `max_tokens`."""
     text, calls = reply.text, list(reply.tool_calls)
@@ -136,7 +127,7 @@ class FakeAPI:
         self.api_key = api_key
         self._faults = faults if faults is not None else Faults()
         if brain is None:
-            brain = SimModel(latency=0)
+            brain = TestModel()
         self.brain: Brain = brain.request if isinstance(brain, Model) else brain
         self.requests: list[RecordedRequest] = []
         self.url = ""
@@ -288,7 +279,6 @@ class FakeAPI:
             problem = canned(dialect.name, kind, record.model)
             return self._error(record, dialect, problem, request_id, window=True)
         neutral = dialect.neutral(body)
-        neutral = dataclasses.replace(neutral, agent_type=infer_agent_type(neutral.system))
         try:
             reply = bounded(await self.brain(neutral), neutral.max_tokens)
         except Exception:

@@ -15,15 +15,9 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from .._models import (
-    Message,
-    ModelRequest,
-    ModelResponse,
-    ToolCall,
-    ToolResult,
-    ToolSpec,
-    estimate_tokens,
-)
+from fanflow import Message, ModelRequest, ModelResponse, ToolCall, ToolResult, ToolSpec
+from fanflow._models import estimate_tokens
+
 from ._faults import Problem
 
 if TYPE_CHECKING:
