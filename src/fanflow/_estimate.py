@@ -12,11 +12,14 @@ branches on results take a plausible path. Writes and commands do not happen
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ._errors import ModelError
 from ._models import Model, ModelRequest, ModelResponse, ToolCall, Usage, estimate_tokens
-from ._models._conversation import conversation_text, files_read, mentioned_paths
+from ._models._conversation import billed_input, files_read, first_reads
+from ._models._schema_values import Unsatisfiable, value_for
 
 
 @dataclass(frozen=True)
@@ -62,31 +65,16 @@ class EstimatingModel(Model):
         return self._like.price(usage)
 
     async def request(self, req: ModelRequest) -> ModelResponse:
-        seen = conversation_text(req.messages)
-        usage = Usage(
-            input_tokens=estimate_tokens(
-                req.system + json.dumps([t.input_schema for t in req.tools]) + seen
-            )
+        usage = Usage(input_tokens=billed_input(req))
+        calls = first_reads(req, "est") or (
+            _rewrites(req) if any(t.name == "write" for t in req.tools) else []
         )
-        first_turn = not any(m.tool_results for m in req.messages)
-        paths = mentioned_paths(req.messages[0].text) if req.messages else []
-        if first_turn and paths and any(t.name == "read" for t in req.tools):
-            calls = [ToolCall(f"est_{i}", "read", {"path": p}) for i, p in enumerate(paths)]
+        if calls:
             usage.output_tokens = estimate_tokens(json.dumps([c.input for c in calls]))
             return ModelResponse(tool_calls=calls, usage=usage, stop_reason="tool_use")
-        rewrite = _rewrites(req) if any(t.name == "write" for t in req.tools) else []
-        if rewrite:
-            usage.output_tokens = estimate_tokens(json.dumps([c.input for c in rewrite]))
-            return ModelResponse(tool_calls=rewrite, usage=usage, stop_reason="tool_use")
-        rng = self._spread
         if req.schema is not None:
-            read = [
-                c.input.get("path")
-                for m in req.messages
-                for c in m.tool_calls
-                if c.name == "read" and c.input.get("path")
-            ]
-            text = json.dumps(plausible(req.schema, rng, self._assume, read))
+            read = list(files_read(req.messages))
+            text = json.dumps(plausible(req.schema, self._spread, self._assume, read))
         else:
             text = " ".join(["estimate"] * self._assume.text_tokens)
         usage.output_tokens = min(estimate_tokens(text), req.max_tokens)
@@ -106,18 +94,23 @@ def _rewrites(req: ModelRequest) -> list[ToolCall]:
 class Spread:
     """Expected values, not dice: list lengths average `list_items` exactly and
     numbers fill their range evenly (a golden-ratio sequence), so an estimate is
-    the same every time and a branch like `confidence < 0.7` takes its share."""
+    the same every time and a branch like `confidence < 0.7` takes its share.
+
+    The `Choices` of `_schema_values`: the schema walker is the test model's."""
 
     _STEP = 0.6180339887498949
 
-    def __init__(self, list_items: float) -> None:
+    def __init__(self, list_items: float, string_tokens: int = 15) -> None:
         self.list_items, self._carry = list_items, 0.0
+        self.string_tokens = string_tokens
         self._x: dict[str, float] = {}
 
     def fraction(self, key: str = "") -> float:
-        """The next point of `key`'s own sequence (one per field, so draws do not mix)."""
-        self._x[key] = (self._x.get(key, 0.5) + self._STEP) % 1.0
-        return self._x[key]
+        """The next point of the field's own sequence (one per field, so draws do not mix;
+        the items of a list share their field's)."""
+        field = _INDEX.sub("", key)
+        self._x[field] = (self._x.get(field, 0.5) + self._STEP) % 1.0
+        return self._x[field]
 
     def count(self) -> int:
         self._carry += self.list_items
@@ -125,49 +118,29 @@ class Spread:
         self._carry -= whole
         return whole
 
-    def choice(self, options: list[Any], key: str = "") -> Any:
-        return options[int(self.fraction(f"choice:{key}") * len(options)) % len(options)]
+    def items(self, key: str, low: int, high: int | None) -> int:
+        count = max(self.count(), low)
+        return count if high is None else min(count, high)
+
+    def text(self, key: str) -> str:
+        return " ".join(["word"] * self.string_tokens)
 
 
-def plausible(
-    schema: Any,
-    rng: Spread,
-    assume: Assumptions,
-    files: list[str] | None = None,
-    name: str = "",
-) -> Any:
-    """A value that satisfies common JSON Schemas, shaped by the assumptions.
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def plausible(schema: Any, rng: Spread, assume: Assumptions, files: list[str] | None = None) -> Any:
+    """A value valid under `schema`, shaped by the assumptions (see `_schema_values`).
 
     A string field named like a file or path cites a file the agent read, so
     follow-up prompts built from it (a reviewer told to check that file) read
     as much as they would in a real run.
     """
-    if not isinstance(schema, dict):
-        return "x"
-    if schema.get("enum"):
-        return rng.choice(schema["enum"], name)
-    if "const" in schema:
-        return schema["const"]
-    kind = schema.get("type", "object" if "properties" in schema else "string")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "string")
-    if kind == "object":
-        props = schema.get("properties", {})
-        return {key: plausible(sub, rng, assume, files, key) for key, sub in props.items()}
-    if kind == "array":
-        count = max(rng.count(), int(schema.get("minItems", 0)))
-        return [plausible(schema.get("items", {}), rng, assume, files) for _ in range(count)]
-    if kind in ("number", "integer"):
-        low, high = schema.get("minimum", 0), schema.get("maximum", 1 if kind == "number" else 10)
-        value = low + (high - low) * rng.fraction(name)
-        return round(value, 3) if kind == "number" else int(value)
-    if kind == "boolean":
-        return rng.fraction(name) < 0.5
-    if kind == "null":
-        return None
-    if files and ("file" in name or "path" in name):
-        return rng.choice(files, name)
-    return " ".join(["word"] * assume.string_tokens)
+    rng.string_tokens = assume.string_tokens
+    try:
+        return value_for(schema, rng, files or ())
+    except Unsatisfiable as exc:
+        raise ModelError(f"cannot make an answer for this schema: {exc}") from None
 
 
 class EstimatingModels:

@@ -22,6 +22,11 @@ from ._script import STUBS, Sandbox, check_syntax_and_names
 from ._workspace import Workspace
 
 MAX_ATTEMPTS = 3
+SCRIPT_REPLY = "Answer with exactly one ```python fenced script."
+"""How the lead model must reply with a workflow (`extract_script` reads it). The
+protocol is the planner's own; fanflow's `test` model answers it with a trivial plan."""
+DIRECT_ANSWER = "ANSWER:"
+"""How the lead model replies instead when the task does not split into units."""
 _FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
 _VIEW_FILES = 200
 
@@ -79,9 +84,9 @@ filter or chunk before spawning. Agent types: general, auditor, reviewer, synthe
 - Prefer adversarial review for findings, and per-unit tests with git_restore for changes.
 - The script's last expression (or the last synthesize) is the result.
 
-Answer with exactly one ```python fenced script. If the task does not split into independent \
-units (one file, one coherent piece of writing, a question), do not write a workflow: answer \
-"ANSWER:" followed by the answer itself.
+{SCRIPT_REPLY} If the task does not split into independent units (one file, one \
+coherent piece of writing, a question), do not write a workflow: answer "{DIRECT_ANSWER}" \
+followed by the answer itself.
 
 API stubs:
 ```python
@@ -157,8 +162,8 @@ async def make_plan(
         )
         plan.usage.append(reply.usage)
         text = reply.text.strip()
-        if text.upper().startswith("ANSWER:"):
-            plan.answer = text[len("ANSWER:") :].strip()
+        if text.upper().startswith(DIRECT_ANSWER):
+            plan.answer = text[len(DIRECT_ANSWER) :].strip()
             return plan
         script = extract_script(text)
         try:
