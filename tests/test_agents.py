@@ -75,7 +75,7 @@ def test_fanflow_agent_file_is_found_and_its_body_is_the_system_prompt(tmp_path)
         "name: scout\n"
         "description: Looks around.\n"
         "tools: [read, grep]\n"
-        "model: sim\n"
+        "model: test\n"
         "---\n"
         "You are the scout.\n\nReport what you see.\n",
     )
@@ -84,7 +84,7 @@ def test_fanflow_agent_file_is_found_and_its_body_is_the_system_prompt(tmp_path)
     assert definition.name == "scout"
     assert definition.description == "Looks around."
     assert definition.tools == ("read", "grep")
-    assert definition.model == "sim"
+    assert definition.model == "test"
     assert definition.system_prompt == "You are the scout.\n\nReport what you see."
     assert definition.source == str(path)
     assert "scout" in registry.names()
@@ -198,7 +198,6 @@ async def test_script_spawning_a_custom_agent_gets_its_system_prompt(tmp_path):
     assert report["result"] == {"seen": "nothing"}
     (req,) = model.requests
     assert req.system == "You are SCOUT-7. Say what you see."
-    assert req.agent_type == "scout"
     assert [t.name for t in req.tools] == ["read", "glob"]
     assert req.messages[-1].text == "look around"
 

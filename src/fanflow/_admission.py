@@ -12,8 +12,9 @@ from typing import Any
 import jsonschema
 
 from . import _schemas as schemas
-from ._agents import AGENT_TOOLS, AgentDefinition, AgentRegistry
+from ._agents import AgentDefinition, AgentRegistry
 from ._errors import ConfigError
+from ._tools import agent_tool
 
 MAX_OUTPUT_TOKENS = 200_000
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
@@ -32,9 +33,11 @@ def checked_tools(tools: object, definition: AgentDefinition) -> tuple[str, ...]
         return definition.tools
     if not isinstance(tools, list) or not all(isinstance(t, str) for t in tools):
         raise TypeError("tools= takes a list of tool names, e.g. ['read', 'grep']")
-    unknown = [t for t in tools if t not in AGENT_TOOLS]
-    if unknown:
-        raise ValueError(f"unknown tool(s) {unknown}; tools are {', '.join(AGENT_TOOLS)}")
+    for tool in tools:
+        try:
+            agent_tool(tool)  # a built-in, or a plugin that loads
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
     return tuple(dict.fromkeys(tools))
 
 

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ._errors import AgentCapError, FanflowError, UserError
-from ._permissions import action_target
 from ._replay import tool_key
 from ._scheduler import Scheduler
 from ._synthesis import synthesize
+from ._tools import ToolContext, script_call, script_tools
 from ._workspace import ToolError
 
 _BUILTIN_ERRORS: dict[str, type[Exception]] = {
@@ -31,7 +31,6 @@ _BUILTIN_ERRORS: dict[str, type[Exception]] = {
     "OSError": OSError,
     "TimeoutError": TimeoutError,
 }
-SCRIPT_TOOLS = ("glob", "read", "grep", "write", "git_restore", "run")
 
 
 def _translate(error: FanflowError) -> Exception:
@@ -90,7 +89,7 @@ def host_functions(scheduler: Scheduler, on_log: Callable[[str], None]) -> dict[
 
     async def ff_tool(name, args):
         scheduler.check_fatal()
-        if name not in SCRIPT_TOOLS or not isinstance(args, list):
+        if not isinstance(name, str) or name not in script_tools() or not isinstance(args, list):
             raise ToolError(f"unknown tool {name!r}")
         return await _replayed_tool(scheduler, name, args)
 
@@ -129,21 +128,6 @@ async def _replayed_tool(scheduler: Scheduler, name: str, args: list[Any]) -> An
 
 
 async def _run_tool(scheduler: Scheduler, name: str, args: list[Any]) -> Any:
-    ws = scheduler.workspace
-    try:
-        if name == "glob":
-            return ws.glob(*args)
-        if name == "read":
-            return ws.read(*args)
-        if name == "grep":
-            return ws.grep(*args)
-        if name in ("write", "git_restore", "run"):
-            target = action_target(name, args[0] if args else "", args[1:])
-            await scheduler.permissions.check(name, target, "script")
-        if name == "write":
-            return ws.write(*args)
-        if name == "git_restore":
-            return ws.git_restore(*args)
-        return await scheduler.commands.run(*args)
-    except TypeError as exc:
-        raise ToolError(f"tools.{name}(): {exc}", "TypeError") from None
+    tool = script_tools()[name]
+    ctx = ToolContext(scheduler.workspace, "script", tool, scheduler.commands)
+    return await script_call(tool, args, ctx, scheduler.permissions)

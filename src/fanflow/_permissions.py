@@ -4,7 +4,8 @@
                files such as .env, keys, credentials) are blocked by rule
     prompt     the first change of each agent (and of the script) asks on the
                terminal; one question at a time, so it throttles a fan-out
-    read-only  write, git_restore and run are refused
+    read-only  write, git_restore, run and every plugin tool whose access is
+               `write` or `run` are refused
 
 Paths outside the workspace, `.git/` and undeclared commands are refused in
 every mode by the workspace and command layers themselves. Every refusal is
@@ -15,19 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from ._errors import ConfigError
 from ._workspace import ToolError, is_secret_path
 
 MODES = ("auto", "prompt", "read-only")
-CHANGES = ("write", "git_restore", "run")
 Asker = Callable[[str], bool]
-
-
-def action_target(tool: str, first: object, rest: Iterable[object] = ()) -> str:
-    """What the rules judge of a `write`, `git_restore` or `run`: the path, or the command line."""
-    return " ".join(map(str, [first, *rest])) if tool == "run" else str(first)
 
 
 def ask_on_terminal(question: str) -> bool:

@@ -14,8 +14,12 @@ from pathlib import Path
 import yaml
 
 from .._errors import ConfigError
+from .._tools import agent_tool, builtin_agent_tools, builtin_tools
 
-AGENT_TOOLS = ("read", "grep", "glob", "write", "run")
+AGENT_TOOLS = builtin_agent_tools()
+"""The built-in tools a subagent can be granted (plugins add more)."""
+_LOOK = tuple(name for name in AGENT_TOOLS if builtin_tools()[name].access == "read")
+"""The tools that only look (read, grep, glob): the default grant."""
 _CLAUDE_TOOL_NAMES = {
     "read": "read",
     "grep": "grep",
@@ -53,7 +57,7 @@ BUILTIN_AGENTS: dict[str, AgentDefinition] = {
             "general",
             "A general-purpose subagent.",
             f"You are a focused subagent doing one unit of a larger job. {_JSON_RULE}",
-            ("read", "grep", "glob"),
+            _LOOK,
         ),
         AgentDefinition(
             "auditor",
@@ -61,7 +65,7 @@ BUILTIN_AGENTS: dict[str, AgentDefinition] = {
             "You are a code auditor. Read the files you are given and report every defect of "
             "the class you are asked about, each with file, lines, the shared state involved, "
             f"what goes wrong, a fix hint and your confidence from 0 to 1. {_JSON_RULE}",
-            ("read", "grep", "glob"),
+            _LOOK,
         ),
         AgentDefinition(
             "reviewer",
@@ -70,7 +74,7 @@ BUILTIN_AGENTS: dict[str, AgentDefinition] = {
             "reading the code it cites and anything that guards it. Answer with JSON: "
             '{"id": ..., "verdict": "confirmed" | "refuted" | "unverified", "reason": ...}. '
             "Say unverified when you could not check, never refuted. " + _JSON_RULE,
-            ("read", "grep", "glob"),
+            _LOOK,
         ),
         AgentDefinition(
             "synthesizer",
@@ -85,7 +89,7 @@ BUILTIN_AGENTS: dict[str, AgentDefinition] = {
             "Rewrites one file to a new API and keeps its behaviour.",
             "You migrate one file at a time to the target the task names, keeping behaviour "
             "identical, and update its test to match. " + _JSON_RULE,
-            ("read", "grep", "glob", "write"),
+            (*_LOOK, "write"),
         ),
     ]
 }
@@ -178,9 +182,14 @@ def _parse_tools(raw: object, path: Path, *, claude: bool) -> tuple[str, ...] | 
         raise ConfigError(f"{path}: 'tools' must be a list or a comma-separated string")
     tools = []
     for item in (str(i).strip() for i in items):
-        name = _CLAUDE_TOOL_NAMES.get(item.lower()) if claude else item
-        if name in AGENT_TOOLS and name not in tools:
-            tools.append(name)
-        elif not claude and item:
-            raise ConfigError(f"{path}: unknown tool {item!r}; tools are {', '.join(AGENT_TOOLS)}")
+        if claude:  # Claude Code's own tools (Bash, WebFetch, ...) have no fanflow twin
+            name = _CLAUDE_TOOL_NAMES.get(item.lower())
+            if name is not None and name not in tools:
+                tools.append(name)
+        elif item and item not in tools:
+            try:
+                agent_tool(item)  # a built-in, or a plugin that loads
+            except ConfigError as exc:
+                raise ConfigError(f"{path}: {exc}") from None
+            tools.append(item)
     return tuple(tools)

@@ -11,8 +11,9 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._agents import AGENT_TOOLS, AgentRegistry
+from .._agents import AgentRegistry
 from .._errors import ConfigError, ScriptError
+from .._tools import agent_tool
 
 MAX_SCRIPT_BYTES = 512 * 1024
 
@@ -79,13 +80,14 @@ def _check_tools(tools: ast.expr | None, path: str, node: ast.Call) -> None:
         return
     for element in tools.elts:
         tool = _literal_str(element)
-        if tool is not None and tool not in AGENT_TOOLS:
+        if tool is None:
+            continue
+        try:
+            agent_tool(tool)  # a built-in, or a plugin that loads
+        except ConfigError as exc:
             raise ScriptError(
-                f"unknown tool {tool!r}; tools are {', '.join(AGENT_TOOLS)}",
-                path=path,
-                line=element.lineno,
-                column=element.col_offset + 1,
-            )
+                str(exc), path=path, line=element.lineno, column=element.col_offset + 1
+            ) from None
 
 
 def _literal_str(node: ast.expr | None) -> str | None:

@@ -3,8 +3,11 @@
 Everything here runs inside the sandbox; the only way out is the `_ff_*`
 host functions, and the host validates every call to them. Names the script
 itself uses are declared in `api.pyi`; `_ff_*` are not, so a script that
-calls them directly fails its type check.
+calls them directly fails its type check. The `tools` object is written from
+the tool registry (`fanflow._tools`), the same source as its stubs.
 """
+
+from .._tools import tools_prelude
 
 PRELUDE = """
 import asyncio
@@ -105,27 +108,4 @@ async def synthesize(data, *, instructions=None, model=None, schema=None):
 
 def log(*values):
     _ff_log(" ".join(str(value) for value in values))
-
-
-class _Tools:
-    async def glob(self, pattern):
-        return await _ff_tool("glob", [pattern])
-
-    async def read(self, path):
-        return await _ff_tool("read", [path])
-
-    async def grep(self, pattern, path_glob=None):
-        return await _ff_tool("grep", [pattern, path_glob])
-
-    async def write(self, path, text):
-        return await _ff_tool("write", [path, text])
-
-    async def git_restore(self, path):
-        return await _ff_tool("git_restore", [path])
-
-    async def run(self, name, *args):
-        return await _ff_tool("run", [name, *args])
-
-
-tools = _Tools()
-"""
+""" + tools_prelude()

@@ -28,9 +28,18 @@ import pydantic_monty as monty
 
 from .._errors import SandboxError, ScriptError
 from .._limits import Limits
+from .._tools import tools_stub
 from ._prelude import PRELUDE
 
-STUBS = (Path(__file__).parent / "api.pyi").read_text(encoding="utf-8")
+_TOOLS_MARK = "# @tools: `ToolName` and the `tools` object, written from the tool registry"
+STUBS = (
+    "\n".join(
+        tools_stub() if line.startswith(_TOOLS_MARK) else line
+        for line in (Path(__file__).parent / "api.pyi").read_text(encoding="utf-8").splitlines()
+    )
+    + "\n"
+)
+"""The script API as the type checker and the planner read it (`api.pyi` plus the tools)."""
 _CHECK_WRAPPER = "async def __fanflow_check__():\n"
 _DIAGNOSTIC = re.compile(
     r"^(?P<path>.*?):(?P<line>\d+):(?P<col>\d+): (?P<level>\w+)\[(?P<code>[\w-]+)\] (?P<msg>.*)$"

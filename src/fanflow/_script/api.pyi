@@ -7,7 +7,6 @@ from typing import Any, Awaitable, Callable, Iterable, Literal, TypeVar
 
 T = TypeVar("T")
 
-ToolName = Literal["read", "grep", "glob", "write", "run"]
 Effort = Literal["low", "medium", "high", "xhigh", "max"]
 
 args: dict[str, str]
@@ -66,21 +65,7 @@ async def synthesize(
 def log(*values: Any) -> None:
     """A line in the run's event log."""
 
-class _Tools:
-    async def glob(self, pattern: str) -> list[str]:
-        """Workspace files matching `pattern` (`**` recurses), sorted."""
-    async def read(self, path: str) -> str:
-        """A workspace file's text."""
-    async def grep(self, pattern: str, path_glob: str | None = None) -> list[dict[str, Any]]:
-        """Lines matching a regex: [{"file", "line", "text"}], at most 200."""
-    async def write(self, path: str, text: str) -> None:
-        """Write a workspace file (the permission mode applies)."""
-    async def git_restore(self, path: str) -> None:
-        """Put a file back to its committed state."""
-    async def run(self, name: str, *args: str) -> dict[str, Any]:
-        """Run a command declared in .fanflow/config.toml [commands]: {"code", "stdout", "stderr"}."""
-
-tools: _Tools
+# @tools: `ToolName` and the `tools` object, written from the tool registry (fanflow._tools)
 
 # Builtin exceptions the tools raise; the sandbox has them, declared here for the type check.
 class PermissionError(OSError): ...
