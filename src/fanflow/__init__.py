@@ -35,6 +35,7 @@ from ._models import (
 )
 from ._run import RunOptions, run_script
 from ._script import STUBS as SCRIPT_API_STUBS
+from ._tools import Tool, ToolContext
 
 __version__ = "0.1.0"
 
@@ -60,7 +61,9 @@ __all__ = [
     "SandboxError",
     "ScriptError",
     "TestModel",
+    "Tool",
     "ToolCall",
+    "ToolContext",
     "ToolResult",
     "ToolSpec",
     "Usage",
