@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import _schemas as schemas
+import jsonschema
+from jsonschema.exceptions import best_match
+
 from .._workspace import ToolError
 from ._base import BuiltinTool, Tool, ToolContext
 
@@ -27,8 +29,9 @@ async def permit(tool: Tool, args: dict[str, Any], permissions: Any, who: str) -
 
 async def agent_call(tool: Tool, args: Any, ctx: ToolContext, permissions: Any) -> str:
     """Run an agent's call; the text for the model, or a `ToolError` to send it instead."""
-    error = schemas.first_error(args, tool.input_schema)
-    if error is not None:
+    validator = _validator(tool)
+    if not validator.is_valid(args):
+        error = best_match(validator.iter_errors(args))
         raise ToolError(f"bad arguments for {tool.name}: {error.message}", "TypeError")
     await permit(tool, args, permissions, ctx.who)
     try:
@@ -55,6 +58,19 @@ async def script_call(tool: BuiltinTool, values: list[Any], ctx: ToolContext, pe
         return await tool.script_call(args, ctx)
     except TypeError as exc:
         raise ToolError(f"tools.{tool.name}(): {exc}", "TypeError") from None
+
+
+_VALIDATORS: dict[int, tuple[Tool, Any]] = {}
+
+
+def _validator(tool: Tool) -> Any:
+    # one per tool object for the process (keyed by id: a plugin's Tool may be unhashable);
+    # the registry checked the schema when it loaded the tool
+    held = _VALIDATORS.get(id(tool))
+    if held is None or held[0] is not tool:
+        schema = tool.input_schema
+        held = _VALIDATORS[id(tool)] = (tool, jsonschema.validators.validator_for(schema)(schema))
+    return held[1]
 
 
 def cut(output: str) -> str:
