@@ -261,3 +261,27 @@ def test_version():
     from fanflow import __version__
 
     assert proc.stdout == f"fanflow {__version__}\n"
+
+
+def test_a_model_with_bad_attributes_is_one_line(plugin_dir, tmp_path):
+    source = """
+        import fanflow
+
+        class Bad(fanflow.Model):
+            context_tokens = None
+
+            async def request(self, req):
+                return fanflow.ModelResponse(text="x")
+
+        def f(model, options):
+            return Bad()
+    """
+    install_plugin(tmp_path / "site", "bad-attrs", source, "badattrs = bad_attrs:f")
+    with pytest.raises(ConfigError, match=r"bad attributes .*context_tokens"):
+        resolve_model("badattrs:x")
+
+
+def test_two_distributions_registering_one_name_is_an_error(plugin_dir, tmp_path):
+    install_plugin(tmp_path / "site", "rival-plugin", PLUGIN, "counting = rival_plugin:factory")
+    with pytest.raises(ConfigError, match=r"registered by .* and .*; uninstall one"):
+        resolve_model("counting:x")

@@ -21,8 +21,12 @@ class PluggedModel(Model):
     ) -> None:
         self.inner, self._backoff, self._limiter = inner, backoff, limiter
         self.name = str(getattr(inner, "name", type(inner).__name__))
-        self.context_tokens = int(inner.context_tokens)
-        self.supports_mid_system = bool(inner.supports_mid_system)
+        if not isinstance(inner.context_tokens, int) or inner.context_tokens < 1:
+            raise TypeError(f"context_tokens is {inner.context_tokens!r}")
+        if not isinstance(inner.supports_mid_system, bool):
+            raise TypeError(f"supports_mid_system is {inner.supports_mid_system!r}")
+        self.context_tokens = inner.context_tokens
+        self.supports_mid_system = inner.supports_mid_system
         self.scripted = inner.scripted
 
     async def request(self, req: ModelRequest) -> ModelResponse:

@@ -52,10 +52,15 @@ def split_spec(spec: str) -> tuple[str, str]:
 def model_sources() -> list[ModelSource]:
     """Every provider available here, built-ins first; plugins are loaded to check them."""
     sources = [ModelSource(name, "built-in") for name in BUILTIN_PROVIDERS]
-    for entry in _entry_points():
+    entries = _entry_points()
+    names = [e.name for e in entries]
+    for entry in entries:
         origin = _origin(entry)
         if entry.name in BUILTIN_PROVIDERS:
             sources.append(ModelSource(entry.name, origin, "shadowed by the built-in provider"))
+            continue
+        if names.count(entry.name) > 1:
+            sources.append(ModelSource(entry.name, origin, "registered by more than one package"))
             continue
         try:
             _load(entry)
@@ -112,7 +117,13 @@ def resolve_model(
         )
     from ._plugged import PluggedModel
 
-    return PluggedModel(model, backoff, limiter)
+    try:
+        return PluggedModel(model, backoff, limiter)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"model plugin {provider!r} gave a model with bad attributes ({exc}); "
+            "context_tokens must be an int and supports_mid_system a bool"
+        ) from None
 
 
 def _sdk_model(provider: str, name: str, **kwargs: Any) -> Model:
@@ -145,10 +156,16 @@ def _limiter(
 
 
 def _plugin_factory(provider: str) -> Callable[[str, dict[str, str]], Any]:
-    for entry in _entry_points():
-        if entry.name == provider:
-            return _load(entry)
-    known = ", ".join(s.name for s in model_sources() if s.error is None)
+    entries = _entry_points()
+    named = [e for e in entries if e.name == provider]
+    if len(named) > 1:  # never pick one silently by discovery order
+        origins = " and ".join(_origin(e) for e in named)
+        raise ConfigError(
+            f"model provider {provider!r} is registered by {origins}; uninstall one of them"
+        )
+    if named:
+        return _load(named[0])
+    known = ", ".join(dict.fromkeys([*BUILTIN_PROVIDERS, *(e.name for e in entries)]))
     raise ConfigError(
         f"unknown model provider {provider!r}; available: {known} "
         "(`fanflow models` lists them; a plugin package registers more)"
