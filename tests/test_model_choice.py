@@ -285,3 +285,11 @@ def test_two_distributions_registering_one_name_is_an_error(plugin_dir, tmp_path
     install_plugin(tmp_path / "site", "rival-plugin", PLUGIN, "counting = rival_plugin:factory")
     with pytest.raises(ConfigError, match=r"registered by .* and .*; uninstall one"):
         resolve_model("counting:x")
+
+
+def test_tools_lists_the_built_ins_with_their_access():
+    proc = fanflow("tools", "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["name"]: r for r in json.loads(proc.stdout)["tools"]}
+    assert rows["read"] == {"name": "read", "origin": "built-in", "access": "read", "error": None}
+    assert rows["write"]["access"] == "write" and rows["run"]["access"] == "run"

@@ -18,7 +18,7 @@ from .._redact import redact
 from .._views import visible
 from ._inspect import ls_command, show_command
 from ._lifecycle import cancel_command, resume_command, watch_command
-from ._models_cmd import models_command
+from ._models_cmd import models_command, tools_command
 from ._plan_cmd import do_command, plan_command
 from ._run_cmd import run_command
 from ._ui_cmd import ui_command
@@ -64,6 +64,7 @@ app.command("resume")(resume_command)
 app.command("save")(save_command)
 app.command("ui")(ui_command)
 app.command("models")(models_command)
+app.command("tools")(tools_command)
 app.command("_exec", hidden=True)(exec_command)
 
 
