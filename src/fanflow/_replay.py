@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict, deque
+from dataclasses import replace
 from typing import Any
 
+from ._agents import AgentSpec
 from ._journal import Journal
 
 
@@ -69,3 +71,49 @@ class Replay:
 
     def unclaimed_agent_ids(self) -> list[int]:
         return sorted(row["id"] for queue in self._agents.values() for row in queue)
+
+
+def admit(
+    replay: Replay, journal: Journal, spec: AgentSpec, seq: int
+) -> tuple[AgentSpec, dict[str, Any] | None]:
+    """Give a checked spec its agent id: an earlier attempt's on resume, else a new one.
+
+    Returns the spec with its id and, for an earlier agent that succeeded, the envelope
+    of its journaled result (it is not run again).
+    """
+    prompt_hash = hashlib.sha256(
+        (spec.prompt + "".join(m.text for m in spec.context)).encode()
+    ).hexdigest()
+    identity = identity_of(
+        spec.phase,
+        spec.definition.name,
+        prompt_hash,
+        spec.tools,
+        spec.model,
+        spec.effort,
+        spec.schema,
+    )
+    earlier = replay.take_agent(identity)
+    if earlier is None:
+        spec = replace(spec, agent_id=replay.next_agent_id)
+        replay.next_agent_id += 1
+        journal.add_agent(
+            spec.run_id,
+            spec.agent_id,
+            phase=spec.phase,
+            seq_in_phase=seq,
+            agent_type=spec.definition.name,
+            label=spec.label,
+            model=spec.model,
+            tools=list(spec.tools),
+            prompt=spec.prompt,
+            prompt_hash=prompt_hash,
+            identity=identity,
+        )
+        return spec, None
+    spec = replace(spec, agent_id=earlier["id"])
+    if earlier["status"] != "succeeded":
+        journal.reopen_agent(spec.run_id, spec.agent_id)
+        return spec, None
+    replay.reused_results += 1
+    return spec, {"ok": True, "value": json.loads(earlier["result_json"])}

@@ -11,14 +11,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import secrets
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ._admission import EFFORTS
 from ._agents import AgentRegistry
 from ._bridge import host_functions
 from ._budget import Budget
@@ -26,54 +24,18 @@ from ._commands import Commands
 from ._config import chosen_model, load_config
 from ._errors import ConfigError, FanflowError, RunError
 from ._estimate import Assumptions, EstimatingModels, summarize
+from ._executors import Executor, ModelCache, RunServices
 from ._journal import Journal
-from ._limits import Limits
-from ._liveness import alive, options_record
+from ._liveness import alive
 from ._models import HOW_TO_CHOOSE, AdaptiveLimit, Model
 from ._models._base import billed_tokens
+from ._options import RunOptions
 from ._permissions import Asker, Permissions
 from ._replay import Replay
 from ._report import build_report
-from ._scheduler import ModelCache, RunSettings, Scheduler
+from ._scheduler import Scheduler
 from ._script import Sandbox, ScriptInfo, check_syntax_and_names
 from ._workspace import Workspace
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunOptions:
-    """How to run one script. Every field has the CLI's default."""
-
-    model: str | None = None
-    """PROVIDER:MODEL; None: FANFLOW_MODEL, else the config files' `model`, else an error."""
-    agent_model: str | None = None
-    agent_effort: str = "high"
-    workspace: str | os.PathLike[str] = "."
-    args: dict[str, str] = field(default_factory=dict)
-    concurrency: int | None = None
-    """Run-wide cap on subagents in flight; None: the workspace config's, else 16."""
-    max_agents: int | None = None
-    """Cap on subagents spawned; None: the workspace config's, else 1000."""
-    limits: Limits = field(default_factory=Limits)
-    """Other limits (turns, the script's CPU, memory and recursion)."""
-    budget_tokens: int | None = None
-    """Billed tokens the run may spend (`--budget 2M`); None: the config's, else no limit."""
-    budget_usd: float | None = None
-    """Dollars the run may spend (`--budget-usd 50`); None: the config's, else no limit."""
-    permission_mode: str = "auto"
-    """auto, prompt or read-only: what scripts and agents may change (docs/permissions.md)."""
-    script_path: str = "script.py"
-    workflow_name: str | None = None
-
-    def __post_init__(self) -> None:
-        # here, not in one CLI command: `run`, `do` and run_script() all need it, and a 0
-        # would otherwise fall through to the default cap unnoticed
-        for flag, value in (("--concurrency", self.concurrency), ("--max-agents", self.max_agents)):
-            if value is not None and value < 1:
-                raise ConfigError(f"{flag} must be at least 1 (got {value})")
-        if self.agent_effort not in EFFORTS:
-            raise ConfigError(
-                f"--agent-effort must be one of {', '.join(EFFORTS)} (got {self.agent_effort!r})"
-            )
 
 
 def new_run_id() -> str:
@@ -95,11 +57,13 @@ class Run:
         mode: str = "new",
         estimating: Assumptions | None = None,
         estimated_models: Any = None,
+        executor: Executor | None = None,
     ) -> None:
         """`mode`: "new"; "prepared" (the row exists, e.g. for --background); "resume".
 
         With `estimating`, the run is the no-model twin that `estimate` executes,
-        answering for the real run's `estimated_models`.
+        answering for the real run's `estimated_models`. `executor`: where agents
+        run (None: on this event loop).
         """
         self.script, self.options, self.journal = script, options, journal
         self.run_id = run_id or new_run_id()
@@ -156,6 +120,14 @@ class Run:
             tokens=options.budget_tokens or config.budget_tokens,
             usd=options.budget_usd or config.budget_usd,
         )
+        self.options = replace(  # what the run uses, config included: what the journal keeps
+            options,
+            concurrency=self.limits.concurrency,
+            max_agents=self.limits.max_agents,
+            budget_tokens=self.budget.tokens,
+            budget_usd=self.budget.usd,
+        )
+        self.executor = executor
         self.started = asyncio.Event()
         self.lead_usage: list[tuple[str, Any, float | None]] = []
         """(model, usage, cost) of the lead model's planning calls, journaled as phase plan."""
@@ -186,7 +158,7 @@ class Run:
             estimating=assumptions,
             estimated_models=self.models,
         )
-        report = await twin.execute(sandbox)
+        report = await twin.execute(sandbox, propagate_cancel=True)
         summary = summarize(journal, self.run_id, report, assumptions)
         journal.close()
         return summary
@@ -195,12 +167,18 @@ class Run:
         """The sandbox's type check; a `ScriptError` with the line if it fails."""
         await sandbox.check(self.script, self.options.script_path)
 
-    async def execute(self, sandbox: Sandbox) -> dict[str, Any]:
-        """Run the checked script; always returns the report, whatever happened."""
+    async def execute(self, sandbox: Sandbox, *, propagate_cancel: bool = False) -> dict[str, Any]:
+        """Run the checked script; the report, whatever happened.
+
+        Cancelled, the run is journaled `cancelled` first; then, with `propagate_cancel`
+        (a library caller's task), the `CancelledError` goes on to the caller; without
+        (the CLI, which prints the report and exits 130), the report is returned.
+        """
         started = self._journal_start()
         status, result, error = "failed", None, None
         scheduler: Scheduler | None = None
         failure: FanflowError | None = None
+        cancelled: asyncio.CancelledError | None = None
         try:
             async with alive(self.journal, self.run_id), asyncio.TaskGroup() as tg:
                 scheduler = self._scheduler(tg)
@@ -225,35 +203,37 @@ class Run:
                 status = "budget_exceeded"  # the script died of the budget stop, not a bug
             stop = scheduler.fatal or scheduler.budget_hit or failure
             error = str(stop) if stop else None
-        except asyncio.CancelledError:
-            status = "cancelled"
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
+        except asyncio.CancelledError as exc:
+            status, cancelled = "cancelled", exc
         finally:
             await self.models.aclose()
         self._journal_end(status, result, error, scheduler)
+        if cancelled is not None:
+            if propagate_cancel:
+                raise cancelled
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()  # the CLI's own Ctrl-C or stop request: handled, reported
         return build_report(self.journal, self.run_id)
 
     def _scheduler(self, tg: asyncio.TaskGroup) -> Scheduler:
-        settings = RunSettings(
-            model=self.options.model,
-            agent_model=self.options.agent_model,
-            agent_effort=self.options.agent_effort,
+        services = RunServices(
+            journal=self.journal,
+            budget=self.budget,
+            models=self.models,
+            workspace=self.workspace,
+            commands=self.commands,
+            permissions=self.permissions,
         )
         return Scheduler(
             run_id=self.run_id,
-            journal=self.journal,
+            options=self.options,
             limits=self.limits,
-            settings=settings,
-            workspace=self.workspace,
             registry=self.registry,
-            commands=self.commands,
-            models=self.models,
+            services=services,
             task_group=tg,
-            permissions=self.permissions,
             replay=self.replay,
-            budget=self.budget,
+            executor=self.executor,
         )
 
     def _status(self, scheduler: Scheduler) -> str:
@@ -278,7 +258,7 @@ class Run:
             workflow_name=opts.workflow_name or self.info.meta.get("name"),
             workspace=str(self.workspace.root),
             args=opts.args,
-            settings=options_record(opts, self.limits, self.budget),
+            settings=opts.to_record(),
             pid=None,  # the process that executes it records itself on start
         )
         self.mode = "prepared"
@@ -368,12 +348,27 @@ async def run_script(
     """Check and run `script`; the DESIGN §5 report. The programmatic `fanflow run`.
 
     `asker` answers `--permission-mode prompt` questions (default: the terminal).
+    Cancelling the task that awaits it cancels the run: the journal records
+    `cancelled`, then `CancelledError` reaches the caller.
     """
+    return await execute_script(script, options, journal=journal, models=models, asker=asker)
+
+
+async def execute_script(
+    script: str,
+    options: RunOptions | None = None,
+    *,
+    journal: Journal | None = None,
+    models: dict[str, Model] | None = None,
+    asker: Asker | None = None,
+    executor: Executor | None = None,
+) -> dict[str, Any]:
+    """`run_script` with the internal choices too: `executor` runs the agents."""
     journal = journal or Journal()
-    run = Run(script, options or RunOptions(), journal, models, asker)
+    run = Run(script, options or RunOptions(), journal, models, asker, executor=executor)
     async with Sandbox() as sandbox:
         await run.check(sandbox)
-        return await run.execute(sandbox)
+        return await run.execute(sandbox, propagate_cancel=True)
 
 
 RESULT_LIMIT_CHARS = 5_000_000
