@@ -165,6 +165,14 @@ class _RemoteTools:
         return await _on_home(self._home, self._tools.execute(call))
 
 
+def live_threads(executor: Executor | None) -> list[threading.Thread]:
+    """The executor's agent threads still running a moment after their agents ended."""
+    threads = getattr(executor, "threads", [])
+    for thread in threads:
+        thread.join(timeout=5)  # each resolves its agent as its last act, then returns
+    return [t for t in threads if t.is_alive()]
+
+
 EXECUTORS: dict[str, Callable[[], Executor | None]] = {
     "local": lambda: None,
     "thread": ThreadExecutor,

@@ -10,7 +10,7 @@ import json
 import threading
 
 import pytest
-from helpers import EXECUTORS, Probe, ThreadExecutor, run
+from helpers import EXECUTORS, Probe, ThreadExecutor, live_threads, run
 
 from fanflow import Journal, Message, ModelResponse, ToolCall, ToolResult, Usage
 from fanflow._agents import BUILTIN_AGENTS, AgentOutcome, AgentSpec
@@ -75,7 +75,7 @@ async def test_the_thread_executor_runs_agent_loops_off_the_run_loop():
     assert len(executor.agent_threads) == 6
     assert threading.get_ident() not in executor.agent_threads
     assert model_threads == {threading.get_ident()}
-    assert not [t for t in executor.threads if t.is_alive()]
+    assert not live_threads(executor)
 
 
 @pytest.mark.parametrize("name", sorted(EXECUTORS))

@@ -27,7 +27,7 @@ def executor(request, monkeypatch):
     monkeypatch.setattr(helpers, "executor_factory", factory)
     yield request.param
     for each in made:  # every agent thread a test started has ended with it
-        assert not [t for t in getattr(each, "threads", []) if t.is_alive()]
+        assert not helpers.live_threads(each)
 
 
 async def test_cap_of_16_holds_for_100_agents():

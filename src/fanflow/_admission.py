@@ -33,7 +33,7 @@ class Spawn:
 
 
 class Admission:
-    """Turns a spawn's arguments into a spec (with no id yet), counting against the cap."""
+    """Turns a spawn's arguments into spec fields (no id yet), counting against the cap."""
 
     def __init__(
         self, *, run_id: str, registry: AgentRegistry, models: Any, options: Any, limits: Any
@@ -55,8 +55,8 @@ class Admission:
         schema: object,
         label: object,
         context: list[Message] | None,
-    ) -> AgentSpec:
-        """The checked spawn; raises the builtin error a bad argument deserves."""
+    ) -> dict[str, Any]:
+        """The checked spawn's `AgentSpec` fields; raises the builtin error a bad one deserves."""
         definition = checked_definition(self.registry, agent)
         prompt_text = require_str(prompt, "prompt")
         granted = checked_tools(tools, definition)  # in this order: the first bad one is named
@@ -65,21 +65,20 @@ class Admission:
         tokens = checked_max_tokens(max_tokens, DEFAULT_MAX_TOKENS)
         schema_dict = checked_schema(schema)
         label_text = None if label is None else require_str(label, "label")[:200]
-        return AgentSpec(
-            run_id=self.run_id,
-            agent_id=0,
-            phase=phase,
-            definition=definition,
-            prompt=prompt_text,
-            context=tuple(context or ()),
-            tools=granted,
-            schema=schema_dict,
-            model=model_name,
-            effort=spawn_effort,
-            max_tokens=tokens,
-            max_turns=self.limits.max_turns,
-            label=label_text,
-        )
+        return {  # the spec's fields; the id comes from replay (an AgentSpec is built once)
+            "run_id": self.run_id,
+            "phase": phase,
+            "definition": definition,
+            "prompt": prompt_text,
+            "context": tuple(context or ()),
+            "tools": granted,
+            "schema": schema_dict,
+            "model": model_name,
+            "effort": spawn_effort,
+            "max_tokens": tokens,
+            "max_turns": self.limits.max_turns,
+            "label": label_text,
+        }
 
     def count(self, phase: str) -> None:
         """Count one more spawn; an `AgentCapError` when it would pass the cap."""

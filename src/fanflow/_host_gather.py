@@ -42,10 +42,11 @@ async def gather_agents(
     results: list[Any] = [None] * len(ids)
     started = 0
     failure: list[str] = []
+    outcomes = scheduler.outcomes
 
     async def worker() -> None:
         nonlocal started
-        while started < len(ids) and not failure and scheduler.fatal is None:
+        while started < len(ids) and not failure and outcomes.fatal is None:
             index, started = started, started + 1
             outcome = await scheduler.await_agent(ids[index])
             if outcome["ok"]:

@@ -3,9 +3,6 @@ position in its phase, and how many agents are in flight."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 from ._journal import Journal
 
 
@@ -36,15 +33,13 @@ class Phases:
         """0 for the first phase, 1 for the next, ...: later phases get free slots first."""
         return self._rank[name]
 
-    @contextlib.contextmanager
-    def flying(self) -> Iterator[None]:
-        """Count one agent in flight for the body."""
+    def took_off(self) -> None:
+        """One more agent in flight (a pair with `landed`; no context manager: per agent)."""
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-        try:
-            yield
-        finally:
-            self.in_flight -= 1
+
+    def landed(self) -> None:
+        self.in_flight -= 1
 
     def _ensure(self, name: str) -> None:
         if name not in self._seq:

@@ -14,10 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict, deque
-from dataclasses import replace
 from typing import Any
 
-from ._agents import AgentSpec
 from ._journal import Journal
 
 
@@ -74,46 +72,45 @@ class Replay:
 
 
 def admit(
-    replay: Replay, journal: Journal, spec: AgentSpec, seq: int
-) -> tuple[AgentSpec, dict[str, Any] | None]:
-    """Give a checked spec its agent id: an earlier attempt's on resume, else a new one.
-
-    Returns the spec with its id and, for an earlier agent that succeeded, the envelope
-    of its journaled result (it is not run again).
+    replay: Replay, journal: Journal, spawn: dict[str, Any], seq: int
+) -> tuple[int, dict[str, Any] | None]:
+    """The agent id for a checked spawn (`AgentSpec` fields): an earlier attempt's on
+    resume, else a new one; and, for an earlier agent that succeeded, the envelope of its
+    journaled result (it is not run again).
     """
     prompt_hash = hashlib.sha256(
-        (spec.prompt + "".join(m.text for m in spec.context)).encode()
+        (spawn["prompt"] + "".join(m.text for m in spawn["context"])).encode()
     ).hexdigest()
+    agent_type = spawn["definition"].name
     identity = identity_of(
-        spec.phase,
-        spec.definition.name,
+        spawn["phase"],
+        agent_type,
         prompt_hash,
-        spec.tools,
-        spec.model,
-        spec.effort,
-        spec.schema,
+        spawn["tools"],
+        spawn["model"],
+        spawn["effort"],
+        spawn["schema"],
     )
     earlier = replay.take_agent(identity)
     if earlier is None:
-        spec = replace(spec, agent_id=replay.next_agent_id)
+        agent_id = replay.next_agent_id
         replay.next_agent_id += 1
         journal.add_agent(
-            spec.run_id,
-            spec.agent_id,
-            phase=spec.phase,
+            spawn["run_id"],
+            agent_id,
+            phase=spawn["phase"],
             seq_in_phase=seq,
-            agent_type=spec.definition.name,
-            label=spec.label,
-            model=spec.model,
-            tools=list(spec.tools),
-            prompt=spec.prompt,
+            agent_type=agent_type,
+            label=spawn["label"],
+            model=spawn["model"],
+            tools=list(spawn["tools"]),
+            prompt=spawn["prompt"],
             prompt_hash=prompt_hash,
             identity=identity,
         )
-        return spec, None
-    spec = replace(spec, agent_id=earlier["id"])
+        return agent_id, None
     if earlier["status"] != "succeeded":
-        journal.reopen_agent(spec.run_id, spec.agent_id)
-        return spec, None
+        journal.reopen_agent(spawn["run_id"], earlier["id"])
+        return earlier["id"], None
     replay.reused_results += 1
-    return spec, {"ok": True, "value": json.loads(earlier["result_json"])}
+    return earlier["id"], {"ok": True, "value": json.loads(earlier["result_json"])}

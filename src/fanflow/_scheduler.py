@@ -21,7 +21,7 @@ import asyncio
 from typing import Any
 
 from ._admission import Admission, Spawn
-from ._agents import AgentRegistry
+from ._agents import AgentRegistry, AgentSpec
 from ._budget import BudgetExceeded
 from ._errors import AgentCapError, FanflowError
 from ._executors import Executor, LocalExecutor, RunServices
@@ -121,9 +121,9 @@ class Scheduler:
         except AgentCapError as exc:
             self.outcomes.stop(exc, phase)
             raise
-        spec, cached = admit(self.replay, self.journal, checked, self.phases.next_position())
-        self._spawns[spec.agent_id] = Spawn(spec, cached=cached)
-        return spec.agent_id
+        agent_id, cached = admit(self.replay, self.journal, checked, self.phases.next_position())
+        self._spawns[agent_id] = Spawn(AgentSpec(agent_id=agent_id, **checked), cached=cached)
+        return agent_id
 
     def gather_limit(self, concurrency: object, count: int) -> int:
         return gather_limit(concurrency, count, self.limits.concurrency)
@@ -174,6 +174,9 @@ class Scheduler:
             refused = self.outcomes.refusal(spawn)
             if refused is not None:
                 return refused
-            with self.phases.flying():
+            self.phases.took_off()
+            try:
                 outcome = await self.executor.run(spec, self.services)
+            finally:
+                self.phases.landed()
         return self.outcomes.settle(spawn, outcome)
