@@ -1,12 +1,33 @@
-"""Host-side limits: the concurrency cap, the agent cap, partial success, cancellation."""
+"""Host-side limits: the concurrency cap, the agent cap, partial success, cancellation.
+
+Every test runs once per executor in `helpers.EXECUTORS`: the scheduler must
+behave the same wherever its agents run.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
+import helpers
+import pytest
 from helpers import Probe, run
 
 from fanflow import Journal
+
+
+@pytest.fixture(autouse=True, params=sorted(helpers.EXECUTORS))
+def executor(request, monkeypatch):
+    """The executor every `run()` of the test uses."""
+    made = []
+
+    def factory():
+        made.append(helpers.EXECUTORS[request.param]())
+        return made[-1]
+
+    monkeypatch.setattr(helpers, "executor_factory", factory)
+    yield request.param
+    for each in made:  # every agent thread a test started has ended with it
+        assert not helpers.live_threads(each)
 
 
 async def test_cap_of_16_holds_for_100_agents():
@@ -139,14 +160,24 @@ async def test_unawaited_spawns_are_reported_not_run():
     assert any("never awaited" in e["error"] for e in report["errors"])
 
 
-async def test_cancel_mid_run_records_cancelled():
-    started = asyncio.Event()
+def _slow_model():
+    started, calls_ended = asyncio.Event(), []
 
     async def slow(req):
         started.set()
-        await asyncio.sleep(30)
+        try:
+            await asyncio.sleep(30)
+        finally:
+            calls_ended.append(req)
         return "{}"
 
+    return slow, started, calls_ended
+
+
+async def test_cancelling_the_caller_cancels_the_run_then_raises():
+    """A library caller that cancels run_script gets CancelledError, after the journal
+    says `cancelled` and every model call in flight was cancelled."""
+    slow, started, calls_ended = _slow_model()
     journal = Journal()
     task = asyncio.create_task(
         run(
@@ -158,10 +189,45 @@ async def test_cancel_mid_run_records_cancelled():
     await asyncio.wait_for(started.wait(), 10)
     await asyncio.sleep(0.05)
     task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 10)
+    row = journal.get_run("last")
+    assert row["status"] == "cancelled"
+    agents = journal.agents(row["id"])
+    assert agents and {a["status"] for a in agents} <= {"cancelled"}
+    await asyncio.sleep(0.05)  # a thread executor's calls end on the run's loop
+    assert len(calls_ended) == 16  # the 16 in flight, each cancelled
+
+
+async def test_the_cli_path_reports_a_cancelled_run():
+    """`Run.execute` without propagate_cancel (the CLI's) returns the report instead."""
+    from fanflow import FunctionModel, RunOptions
+    from fanflow._run import Run
+    from fanflow._script import Sandbox
+
+    slow, started, _ = _slow_model()
+    journal = Journal()
+    options = RunOptions(model="fake", workspace=str(helpers.REPO))
+    script = 'await gather([spawn("general", f"u{i}") for i in range(4)])'
+    run_ = Run(
+        script,
+        options,
+        journal,
+        {"fake": FunctionModel(slow, name="fake")},
+        executor=helpers.executor_factory(),
+    )
+
+    async def execute():
+        async with Sandbox() as sandbox:
+            await run_.check(sandbox)
+            return await run_.execute(sandbox)
+
+    task = asyncio.create_task(execute())
+    await asyncio.wait_for(started.wait(), 10)
+    task.cancel()
     report = await asyncio.wait_for(task, 10)
     assert report["status"] == "cancelled"
-    statuses = {a["status"] for a in journal.agents(report["run_id"])}
-    assert statuses <= {"cancelled"}
+    assert not task.cancelled()
 
 
 async def test_gather_of_spawns_runs_host_side_in_one_call(monkeypatch):

@@ -81,13 +81,11 @@ async def test_a_pipelined_script_reviews_before_the_last_audit_starts():
 async def test_gather_starts_every_unit_that_is_not_a_bare_spawn():
     """Units that wait on agents all start (their agents share the run's slots); a number
     given to gather still bounds them, and can only lower the run's cap."""
-    from fanflow._scheduler import Scheduler
+    from fanflow._host_gather import gather_limit
 
-    scheduler = Scheduler.__new__(Scheduler)
-    scheduler.limits = type("L", (), {"concurrency": 16})()
-    assert scheduler.gather_limit(None, 42) == 42
-    assert scheduler.gather_limit(5, 42) == 5
-    assert scheduler.gather_limit(500, 42) == 16
+    assert gather_limit(None, 42, cap=16) == 42
+    assert gather_limit(5, 42, cap=16) == 5
+    assert gather_limit(500, 42, cap=16) == 16
     explicit = Probe(gate=2)
     script = (
         "async def unit(i):\n    return await spawn('general', f'u{i}')\n"

@@ -1,23 +1,94 @@
-"""Checking what a script passes to `spawn`, before the spawn is admitted.
+"""Admission: what a script passes to `spawn`, checked, under the run's agent cap.
 
 Everything arrives from the sandbox as plain values; each check turns a bad
 one into the builtin exception a script can catch, with a message that says
-what is expected.
+what is expected. A spawn past `--max-agents` is refused before any request.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
 
 from . import _schemas as schemas
-from ._agents import AgentDefinition, AgentRegistry
-from ._errors import ConfigError
+from ._agents import AgentDefinition, AgentRegistry, AgentSpec
+from ._errors import AgentCapError, ConfigError
+from ._models import Message
 from ._tools import agent_tool
 
 MAX_OUTPUT_TOKENS = 200_000
+DEFAULT_MAX_TOKENS = 8000
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
+
+
+@dataclass
+class Spawn:
+    """One admitted subagent, from `spawn()` until its result is journaled (host side)."""
+
+    spec: AgentSpec
+    started: bool = False
+    cached: dict[str, Any] | None = None
+    """On resume: the envelope of an earlier attempt's succeeded agent (no model call)."""
+
+
+class Admission:
+    """Turns a spawn's arguments into spec fields (no id yet), counting against the cap."""
+
+    def __init__(
+        self, *, run_id: str, registry: AgentRegistry, models: Any, options: Any, limits: Any
+    ) -> None:
+        self.run_id, self.registry, self.models = run_id, registry, models
+        self.options, self.limits = options, limits
+        self.spawned = 0
+
+    def check(
+        self,
+        phase: str,
+        agent: object,
+        prompt: object,
+        *,
+        tools: object,
+        max_tokens: object,
+        model: object,
+        effort: object,
+        schema: object,
+        label: object,
+        context: list[Message] | None,
+    ) -> dict[str, Any]:
+        """The checked spawn's `AgentSpec` fields; raises the builtin error a bad one deserves."""
+        definition = checked_definition(self.registry, agent)
+        prompt_text = require_str(prompt, "prompt")
+        granted = checked_tools(tools, definition)  # in this order: the first bad one is named
+        model_name = checked_model(self.models, self.options, model, definition)
+        spawn_effort = checked_effort(effort, self.options.agent_effort)
+        tokens = checked_max_tokens(max_tokens, DEFAULT_MAX_TOKENS)
+        schema_dict = checked_schema(schema)
+        label_text = None if label is None else require_str(label, "label")[:200]
+        return {  # the spec's fields; the id comes from replay (an AgentSpec is built once)
+            "run_id": self.run_id,
+            "phase": phase,
+            "definition": definition,
+            "prompt": prompt_text,
+            "context": tuple(context or ()),
+            "tools": granted,
+            "schema": schema_dict,
+            "model": model_name,
+            "effort": spawn_effort,
+            "max_tokens": tokens,
+            "max_turns": self.limits.max_turns,
+            "label": label_text,
+        }
+
+    def count(self, phase: str) -> None:
+        """Count one more spawn; an `AgentCapError` when it would pass the cap."""
+        if self.spawned >= self.limits.max_agents:
+            raise AgentCapError(
+                f"agent cap of {self.limits.max_agents} reached in phase {phase}; "
+                "chunk the work or filter before spawning"
+            )
+        self.spawned += 1
 
 
 def checked_definition(registry: AgentRegistry, agent: object) -> AgentDefinition:

@@ -19,7 +19,6 @@ from typing import Any
 from ._errors import ConfigError
 from ._journal import Journal, effective_status
 from ._journal._lifecycle import LIVE
-from ._limits import Limits
 
 BEAT_S = 1.0
 POLL_S = 0.25
@@ -72,17 +71,3 @@ def request_stop(journal: Journal, ref: str) -> tuple[str, bool]:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(row["pid"], signal.SIGTERM)
     return row["id"], True
-
-
-def options_record(options: Any, limits: Limits, budget: Any) -> dict[str, Any]:
-    """What a run's settings column holds: enough to run it again in another process."""
-    return {
-        "model": options.model,
-        "agent_model": options.agent_model,
-        "agent_effort": options.agent_effort,
-        "concurrency": limits.concurrency,
-        "max_agents": limits.max_agents,
-        "permission_mode": options.permission_mode,
-        "budget_tokens": budget.tokens,
-        "budget_usd": budget.usd,
-    }

@@ -69,3 +69,48 @@ class Replay:
 
     def unclaimed_agent_ids(self) -> list[int]:
         return sorted(row["id"] for queue in self._agents.values() for row in queue)
+
+
+def admit(
+    replay: Replay, journal: Journal, spawn: dict[str, Any], seq: int
+) -> tuple[int, dict[str, Any] | None]:
+    """The agent id for a checked spawn (`AgentSpec` fields): an earlier attempt's on
+    resume, else a new one; and, for an earlier agent that succeeded, the envelope of its
+    journaled result (it is not run again).
+    """
+    prompt_hash = hashlib.sha256(
+        (spawn["prompt"] + "".join(m.text for m in spawn["context"])).encode()
+    ).hexdigest()
+    agent_type = spawn["definition"].name
+    identity = identity_of(
+        spawn["phase"],
+        agent_type,
+        prompt_hash,
+        spawn["tools"],
+        spawn["model"],
+        spawn["effort"],
+        spawn["schema"],
+    )
+    earlier = replay.take_agent(identity)
+    if earlier is None:
+        agent_id = replay.next_agent_id
+        replay.next_agent_id += 1
+        journal.add_agent(
+            spawn["run_id"],
+            agent_id,
+            phase=spawn["phase"],
+            seq_in_phase=seq,
+            agent_type=agent_type,
+            label=spawn["label"],
+            model=spawn["model"],
+            tools=list(spawn["tools"]),
+            prompt=spawn["prompt"],
+            prompt_hash=prompt_hash,
+            identity=identity,
+        )
+        return agent_id, None
+    if earlier["status"] != "succeeded":
+        journal.reopen_agent(spawn["run_id"], earlier["id"])
+        return earlier["id"], None
+    replay.reused_results += 1
+    return earlier["id"], {"ok": True, "value": json.loads(earlier["result_json"])}

@@ -1,39 +1,21 @@
-"""Resuming a journaled run: what its options were, and whether it may be resumed.
+"""Resuming a journaled run: whether it may be resumed, and resuming it.
 
 See docs/runs.md for how a resume finds finished work (`_replay`).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
 from ._errors import ConfigError
 from ._journal import Journal, effective_status
 from ._models import Model
-from ._run import Run, RunOptions
+from ._options import RunOptions
+from ._run import Run
+from ._script import Sandbox
 
 RESUMABLE = ("interrupted", "cancelled", "failed", "budget_exceeded", "partial")
-
-
-def options_from_row(row: dict[str, Any]) -> RunOptions:
-    """The options a journaled run was started with."""
-    settings = json.loads(row["settings_json"] or "{}")
-    return RunOptions(
-        model=settings.get("model"),
-        agent_model=settings.get("agent_model"),
-        agent_effort=settings.get("agent_effort", "high"),
-        workspace=row["workspace"],
-        args=json.loads(row["args_json"] or "{}"),
-        concurrency=settings.get("concurrency"),
-        max_agents=settings.get("max_agents"),
-        permission_mode=settings.get("permission_mode", "auto"),
-        budget_tokens=settings.get("budget_tokens"),
-        budget_usd=settings.get("budget_usd"),
-        script_path=row["script_path"] or "script.py",
-        workflow_name=row["workflow_name"],
-    )
 
 
 def prepare_resume(
@@ -55,7 +37,7 @@ def prepare_resume(
         raise ConfigError(
             f"run {row['id']} {why}; resume takes runs that are {', '.join(RESUMABLE)}"
         )
-    options = options_from_row(row)
+    options = RunOptions.from_record(row)
     if budget_tokens is not None or budget_usd is not None:
         options = replace(
             options,
@@ -76,3 +58,26 @@ def prepare_resume(
             f"the run saw them ({shown}); restore them or start a new run"
         )
     return run
+
+
+async def resume_run(
+    run_id: str,
+    *,
+    models: dict[str, Model] | None = None,
+    budget_tokens: int | None = None,
+    budget_usd: float | None = None,
+    journal: Journal | None = None,
+) -> dict[str, Any]:
+    """Resume the journaled run `run_id` (or "last"); its report. The programmatic
+    `fanflow resume`: finished agents and script tool calls are replayed, not re-paid.
+
+    A budget given here replaces the run's. A run that cannot be resumed is a
+    `ConfigError` saying why. Cancelling the caller's task cancels the run, as
+    with `run_script`.
+    """
+    run = prepare_resume(
+        journal or Journal(), run_id, models, budget_tokens=budget_tokens, budget_usd=budget_usd
+    )
+    async with Sandbox() as sandbox:
+        await run.check(sandbox)
+        return await run.execute(sandbox, propagate_cancel=True)

@@ -9,16 +9,12 @@ failure there is a `UserError` and nothing is spent.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import os
 import secrets
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ._admission import EFFORTS
 from ._agents import AgentRegistry
 from ._bridge import host_functions
 from ._budget import Budget
@@ -26,61 +22,25 @@ from ._commands import Commands
 from ._config import chosen_model, load_config
 from ._errors import ConfigError, FanflowError, RunError
 from ._estimate import Assumptions, EstimatingModels, summarize
+from ._executors import Executor, ModelCache, RunServices
 from ._journal import Journal
-from ._limits import Limits
-from ._liveness import alive, options_record
+from ._liveness import alive
 from ._models import HOW_TO_CHOOSE, AdaptiveLimit, Model
-from ._models._base import billed_tokens
+from ._options import RunOptions
 from ._permissions import Asker, Permissions
 from ._replay import Replay
 from ._report import build_report
-from ._scheduler import ModelCache, RunSettings, Scheduler
+from ._run_record import RunRecord
+from ._scheduler import Scheduler
 from ._script import Sandbox, ScriptInfo, check_syntax_and_names
 from ._workspace import Workspace
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunOptions:
-    """How to run one script. Every field has the CLI's default."""
-
-    model: str | None = None
-    """PROVIDER:MODEL; None: FANFLOW_MODEL, else the config files' `model`, else an error."""
-    agent_model: str | None = None
-    agent_effort: str = "high"
-    workspace: str | os.PathLike[str] = "."
-    args: dict[str, str] = field(default_factory=dict)
-    concurrency: int | None = None
-    """Run-wide cap on subagents in flight; None: the workspace config's, else 16."""
-    max_agents: int | None = None
-    """Cap on subagents spawned; None: the workspace config's, else 1000."""
-    limits: Limits = field(default_factory=Limits)
-    """Other limits (turns, the script's CPU, memory and recursion)."""
-    budget_tokens: int | None = None
-    """Billed tokens the run may spend (`--budget 2M`); None: the config's, else no limit."""
-    budget_usd: float | None = None
-    """Dollars the run may spend (`--budget-usd 50`); None: the config's, else no limit."""
-    permission_mode: str = "auto"
-    """auto, prompt or read-only: what scripts and agents may change (docs/permissions.md)."""
-    script_path: str = "script.py"
-    workflow_name: str | None = None
-
-    def __post_init__(self) -> None:
-        # here, not in one CLI command: `run`, `do` and run_script() all need it, and a 0
-        # would otherwise fall through to the default cap unnoticed
-        for flag, value in (("--concurrency", self.concurrency), ("--max-agents", self.max_agents)):
-            if value is not None and value < 1:
-                raise ConfigError(f"{flag} must be at least 1 (got {value})")
-        if self.agent_effort not in EFFORTS:
-            raise ConfigError(
-                f"--agent-effort must be one of {', '.join(EFFORTS)} (got {self.agent_effort!r})"
-            )
 
 
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
 
-class Run:
+class Run(RunRecord):
     """Prepare with the constructor, then `await check(sandbox)` and `await execute(sandbox)`."""
 
     def __init__(
@@ -95,11 +55,13 @@ class Run:
         mode: str = "new",
         estimating: Assumptions | None = None,
         estimated_models: Any = None,
+        executor: Executor | None = None,
     ) -> None:
         """`mode`: "new"; "prepared" (the row exists, e.g. for --background); "resume".
 
         With `estimating`, the run is the no-model twin that `estimate` executes,
-        answering for the real run's `estimated_models`.
+        answering for the real run's `estimated_models`. `executor`: where agents
+        run (None: on this event loop).
         """
         self.script, self.options, self.journal = script, options, journal
         self.run_id = run_id or new_run_id()
@@ -156,6 +118,14 @@ class Run:
             tokens=options.budget_tokens or config.budget_tokens,
             usd=options.budget_usd or config.budget_usd,
         )
+        self.options = replace(  # what the run uses, config included: what the journal keeps
+            options,
+            concurrency=self.limits.concurrency,
+            max_agents=self.limits.max_agents,
+            budget_tokens=self.budget.tokens,
+            budget_usd=self.budget.usd,
+        )
+        self.executor = executor
         self.started = asyncio.Event()
         self.lead_usage: list[tuple[str, Any, float | None]] = []
         """(model, usage, cost) of the lead model's planning calls, journaled as phase plan."""
@@ -186,7 +156,7 @@ class Run:
             estimating=assumptions,
             estimated_models=self.models,
         )
-        report = await twin.execute(sandbox)
+        report = await twin.execute(sandbox, propagate_cancel=True)
         summary = summarize(journal, self.run_id, report, assumptions)
         journal.close()
         return summary
@@ -195,12 +165,18 @@ class Run:
         """The sandbox's type check; a `ScriptError` with the line if it fails."""
         await sandbox.check(self.script, self.options.script_path)
 
-    async def execute(self, sandbox: Sandbox) -> dict[str, Any]:
-        """Run the checked script; always returns the report, whatever happened."""
+    async def execute(self, sandbox: Sandbox, *, propagate_cancel: bool = False) -> dict[str, Any]:
+        """Run the checked script; the report, whatever happened.
+
+        Cancelled, the run is journaled `cancelled` first; then, with `propagate_cancel`
+        (a library caller's task), the `CancelledError` goes on to the caller; without
+        (the CLI, which prints the report and exits 130), the report is returned.
+        """
         started = self._journal_start()
         status, result, error = "failed", None, None
         scheduler: Scheduler | None = None
         failure: FanflowError | None = None
+        cancelled: asyncio.CancelledError | None = None
         try:
             async with alive(self.journal, self.run_id), asyncio.TaskGroup() as tg:
                 scheduler = self._scheduler(tg)
@@ -225,35 +201,37 @@ class Run:
                 status = "budget_exceeded"  # the script died of the budget stop, not a bug
             stop = scheduler.fatal or scheduler.budget_hit or failure
             error = str(stop) if stop else None
-        except asyncio.CancelledError:
-            status = "cancelled"
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
+        except asyncio.CancelledError as exc:
+            status, cancelled = "cancelled", exc
         finally:
             await self.models.aclose()
         self._journal_end(status, result, error, scheduler)
+        if cancelled is not None:
+            if propagate_cancel:
+                raise cancelled
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()  # the CLI's own Ctrl-C or stop request: handled, reported
         return build_report(self.journal, self.run_id)
 
     def _scheduler(self, tg: asyncio.TaskGroup) -> Scheduler:
-        settings = RunSettings(
-            model=self.options.model,
-            agent_model=self.options.agent_model,
-            agent_effort=self.options.agent_effort,
+        services = RunServices(
+            journal=self.journal,
+            budget=self.budget,
+            models=self.models,
+            workspace=self.workspace,
+            commands=self.commands,
+            permissions=self.permissions,
         )
         return Scheduler(
             run_id=self.run_id,
-            journal=self.journal,
+            options=self.options,
             limits=self.limits,
-            settings=settings,
-            workspace=self.workspace,
             registry=self.registry,
-            commands=self.commands,
-            models=self.models,
+            services=services,
             task_group=tg,
-            permissions=self.permissions,
             replay=self.replay,
-            budget=self.budget,
+            executor=self.executor,
         )
 
     def _status(self, scheduler: Scheduler) -> str:
@@ -266,89 +244,6 @@ class Run:
         if failed and not counts.get("succeeded"):
             return "failed"  # a run that only fails is not a partial success
         return "partial" if failed else "succeeded"
-
-    def journal_prepare(self) -> None:
-        """Journal the run as pending, with everything another process needs to run it."""
-        opts = self.options
-        self.journal.create_run(
-            self.run_id,
-            script=self.script,
-            script_hash=hashlib.sha256(self.script.encode()).hexdigest(),
-            script_path=opts.script_path,
-            workflow_name=opts.workflow_name or self.info.meta.get("name"),
-            workspace=str(self.workspace.root),
-            args=opts.args,
-            settings=options_record(opts, self.limits, self.budget),
-            pid=None,  # the process that executes it records itself on start
-        )
-        self.mode = "prepared"
-
-    def journal_refused(self, reason: str) -> dict[str, Any]:
-        """Record that the run was refused before it started; its report.
-
-        A refused resume leaves the run as it was (still resumable) and says so.
-        """
-        if self.mode == "resume":
-            report = build_report(self.journal, self.run_id)
-            report["status"] = "refused"
-            report["errors"].append({"agent": None, "phase": None, "error": reason})
-            return report
-        if self.mode == "new":
-            self.journal_prepare()
-        self.journal.finish_run(self.run_id, "refused", error=reason)
-        return build_report(self.journal, self.run_id)
-
-    def _journal_start(self) -> float:
-        """Journal the start (or restart) of the run; the time the script's clock is frozen at."""
-        if self.mode == "new":
-            self.journal_prepare()
-        if self.mode == "resume":
-            spent = self.journal.usage_totals(self.run_id)
-            self.budget.spent_tokens = billed_tokens(spent)
-            self.budget.spent_usd = spent["cost_usd"] or 0.0
-            self.journal.restart_run(self.run_id)
-            self.journal.event(
-                self.run_id,
-                "resumed",
-                "resumed: re-executing the script; "
-                "finished agents and tool calls are replayed from the journal",
-            )
-        else:
-            self.journal.start_run(self.run_id)
-        self._disclose_scripted_models()
-        if self.lead_usage:
-            self.journal.add_phase(self.run_id, -1, "plan")
-            for model, usage, cost in self.lead_usage:
-                self.journal.add_usage(self.run_id, None, "plan", model, usage, cost)
-                self.budget.add(usage, cost)
-        self.started.set()
-        return self.journal.get_run(self.run_id)["started_at"]
-
-    def _journal_end(
-        self, status: str, result: Any, error: str | None, scheduler: Scheduler | None
-    ) -> None:
-        self.journal.cancel_unfinished_agents(self.run_id)
-        if status == "cancelled":
-            self.journal.mark_not_run(self.run_id, "cancelled")
-        else:
-            left = self.journal.mark_not_run(self.run_id)
-            if left:
-                self._event(
-                    "not_run",
-                    f"{left} spawned agent(s) were never awaited, so never "
-                    "ran; await them or pass them to gather()",
-                )
-        if result is None and scheduler is not None and scheduler.last_synthesis is not None:
-            result = scheduler.last_synthesis
-        result = _capped(result)
-        self.journal.finish_run(self.run_id, status, result=result, error=error)
-
-    def _disclose_scripted_models(self) -> None:
-        """Say in the journal (so in every view and the report) when no LLM plays the agents."""
-        for name in dict.fromkeys(n for n in (self.options.model, self.options.agent_model) if n):
-            note = getattr(self.models.get(name), "scripted", None)
-            if note:
-                self._event("scripted", f"model {name} is scripted, not an LLM: {note}")
 
     def _log(self, text: str) -> None:
         self._event("log", text)
@@ -368,23 +263,27 @@ async def run_script(
     """Check and run `script`; the DESIGN §5 report. The programmatic `fanflow run`.
 
     `asker` answers `--permission-mode prompt` questions (default: the terminal).
+    Cancelling the task that awaits it cancels the run: the journal records
+    `cancelled`, then `CancelledError` reaches the caller.
     """
+    return await execute_script(script, options, journal=journal, models=models, asker=asker)
+
+
+async def execute_script(
+    script: str,
+    options: RunOptions | None = None,
+    *,
+    journal: Journal | None = None,
+    models: dict[str, Model] | None = None,
+    asker: Asker | None = None,
+    executor: Executor | None = None,
+) -> dict[str, Any]:
+    """`run_script` with the internal choices too: `executor` runs the agents."""
     journal = journal or Journal()
-    run = Run(script, options or RunOptions(), journal, models, asker)
+    run = Run(script, options or RunOptions(), journal, models, asker, executor=executor)
     async with Sandbox() as sandbox:
         await run.check(sandbox)
-        return await run.execute(sandbox)
-
-
-RESULT_LIMIT_CHARS = 5_000_000
-
-
-def _capped(result: Any) -> Any:
-    """A result too big to journal and print whole is kept as a marked preview."""
-    text = json.dumps(result, ensure_ascii=False, default=repr)
-    if len(text) <= RESULT_LIMIT_CHARS:
-        return result
-    return {"truncated": True, "chars": len(text), "preview": text[:100_000]}
+        return await run.execute(sandbox, propagate_cancel=True)
 
 
 def read_script(path: str) -> str:

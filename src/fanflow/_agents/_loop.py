@@ -3,7 +3,8 @@
 model call -> run the tool calls it asks for (concurrently) -> feed results
 back -> ... until a final answer or the turn limit. Tool errors go back to
 the model; they never crash the agent. With a JSON Schema the answer is
-validated and gets one repair turn.
+validated and gets one repair turn. Whatever ends the agent, the loop answers
+with an `AgentOutcome` (plain data); only cancellation propagates.
 """
 
 from __future__ import annotations
@@ -11,16 +12,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
 
 from .. import _schemas as schemas
-from .._errors import ModelError
-from .._models import Message, Model, ModelRequest, Usage
-from ._definitions import AgentDefinition
+from .._budget import BudgetExceeded
+from .._errors import AccountStop, FanflowError, ModelError
+from .._models import FatalModelError, Message, Model, ModelRequest, Usage
 from ._parse import looks_like_truncated_json, parse_reply
+from ._spec import ACCOUNT_STOP, BUDGET, CRASHED, FAILED, FATAL, AgentOutcome, AgentSpec
 from ._tools import AgentTools
 
 ANSWER_NOW = "Answer now, following the instructions above."
@@ -28,60 +30,68 @@ ANSWER_NOW = "Answer now, following the instructions above."
 
 @dataclass
 class AgentJob:
-    """Everything one subagent run needs."""
+    """One spec bound to the live objects it runs against, in whatever thread runs it."""
 
-    definition: AgentDefinition
-    prompt: str
+    spec: AgentSpec
     model: Model
     tools: AgentTools
-    max_tokens: int
-    effort: str | None = None
-    schema: dict[str, Any] | None = None
-    context: list[Message] = field(default_factory=list)
-    """Blocks after the prompt (the fan-in data of `synthesize`)."""
-    max_turns: int = 24
     before_request: Callable[[], None] = lambda: None
     """Called before every model request; raises to stop (the run's budget check)."""
+    on_usage: Callable[[Usage], None] = lambda usage: None
+    """Called with every call's usage as it ends (the run's budget and usage rows)."""
 
 
-@dataclass
-class AgentOutcome:
-    value: Any
-    turns: int
-    attempts: int = 1
-    """Model calls made, retries included (one agent however many retries)."""
+async def run_agent(job: AgentJob) -> AgentOutcome:
+    """Drive one subagent to its end; every failure is an outcome, only cancellation raises."""
+    used = Usage()
+    try:
+        value, turns, calls = await _converse(job, used)
+    except BudgetExceeded as exc:
+        return AgentOutcome(ok=False, error_kind=BUDGET, error=str(exc), usage=used)
+    except AccountStop as exc:
+        return AgentOutcome(ok=False, error_kind=ACCOUNT_STOP, error=str(exc), usage=used)
+    except FatalModelError as exc:
+        return AgentOutcome(ok=False, error_kind=FATAL, error=str(exc), usage=used)
+    except FanflowError as exc:
+        return AgentOutcome(ok=False, error_kind=FAILED, error=str(exc), usage=used)
+    except Exception as exc:  # a provider bug must not take the other agents down
+        message = f"{type(exc).__name__}: {exc}"
+        return AgentOutcome(ok=False, error_kind=CRASHED, error=message, usage=used)
+    return AgentOutcome(ok=True, value=value, turns=turns, attempts=calls, usage=used)
 
 
-async def run_agent(job: AgentJob, on_usage: Callable[[Usage], None]) -> AgentOutcome:
-    """Drive one subagent to its final value; raises `ModelError` when it cannot."""
-    messages = [Message("user", job.prompt), *job.context]
-    if job.context:  # the conversation ends on the ask, after the context blocks
+async def _converse(job: AgentJob, used: Usage) -> tuple[Any, int, int]:
+    """(value, turns, model calls); raises `ModelError` when there is no usable answer."""
+    spec = job.spec
+    messages = [Message("user", spec.prompt), *spec.context]
+    if spec.context:  # the conversation ends on the ask, after the context blocks
         messages.append(Message("user", ANSWER_NOW))
     repaired = False
     calls = 0
-    for turn in range(1, job.max_turns + 1):
+    for turn in range(1, spec.max_turns + 1):
         job.before_request()
         reply = await job.model.request(
             ModelRequest(
-                system=job.definition.system_prompt,
+                system=spec.definition.system_prompt,
                 messages=list(messages),
                 tools=job.tools.specs(),
-                max_tokens=job.max_tokens,
-                effort=job.effort,
-                schema=job.schema,
+                max_tokens=spec.max_tokens,
+                effort=spec.effort,
+                schema=spec.schema,
             )
         )
-        on_usage(reply.usage)
+        job.on_usage(reply.usage)
+        used += reply.usage
         calls += 1 + reply.retries
         if reply.tool_calls:
             messages.append(Message("assistant", reply.text, tool_calls=reply.tool_calls))
             results = await asyncio.gather(*(job.tools.execute(c) for c in reply.tool_calls))
             messages.append(Message("user", tool_results=list(results)))
             continue
-        problem = _problem(reply.text, reply.stop_reason, job.schema)
+        problem = _problem(reply.text, reply.stop_reason, spec.schema)
         if problem is None:
-            return AgentOutcome(parse_reply(reply.text), turn, calls)
-        if repaired or job.schema is None:
+            return parse_reply(reply.text), turn, calls
+        if repaired or spec.schema is None:
             raise ModelError(problem)
         repaired = True
         messages.append(Message("assistant", reply.text))
@@ -89,11 +99,11 @@ async def run_agent(job: AgentJob, on_usage: Callable[[Usage], None]) -> AgentOu
             Message(
                 "user",
                 f"{problem}. Answer again with only a JSON value "
-                f"matching this schema:\n{json.dumps(job.schema)}",
+                f"matching this schema:\n{json.dumps(spec.schema)}",
             )
         )
     raise ModelError(
-        f"no final answer after {job.max_turns} turns (the turn limit); "
+        f"no final answer after {spec.max_turns} turns (the turn limit); "
         "give the agent a narrower task"
     )
 

@@ -17,8 +17,7 @@ from typing import Annotated
 import typer
 
 from .._journal import Journal, default_home
-from .._resume import options_from_row
-from .._run import Run
+from .._run import Run, RunOptions
 from .._script import Sandbox
 from ._aio import freeze_heap, run_async
 
@@ -57,7 +56,7 @@ def exec_command(
     row = journal.get_run(run_id)
     run = Run(
         row["script"],
-        options_from_row(row),
+        RunOptions.from_record(row),
         journal,
         run_id=row["id"],
         mode="resume" if resume else "prepared",

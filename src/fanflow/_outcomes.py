@@ -1,0 +1,89 @@
+"""Finishing agents: each outcome journaled, and what it means for the rest of the run.
+
+An agent's own failure fails that agent. A budget stop ends the run's spending
+(`budget_exceeded`, resumable), and a failure no other agent can get past (a
+bad key, an exhausted account) makes every later host call raise (`fatal`).
+The envelopes returned, `{ok, value | error}`, are what the script sees.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._admission import Spawn
+from ._agents import AgentOutcome
+from ._agents._spec import ACCOUNT_STOP, BUDGET, FATAL
+from ._budget import BudgetExceeded
+from ._errors import AccountStop, FanflowError
+from ._journal import Journal
+from ._models import FatalModelError
+
+
+class Outcomes:
+    """The run's finished agents and failed units, and whether the run must stop."""
+
+    def __init__(self, journal: Journal, run_id: str) -> None:
+        self.journal, self.run_id = journal, run_id
+        self.fatal: FanflowError | None = None
+        self.budget_hit: BudgetExceeded | None = None
+        self.failure_messages: set[str] = set()
+        self.unit_failures: list[dict[str, Any]] = []
+
+    def stop(self, error: FanflowError, phase: str) -> None:
+        """Nothing more may run: the first such error is the run's."""
+        if self.fatal is None:
+            self.fatal = error
+            self.journal.event(self.run_id, "error", str(error), phase=phase)
+
+    def refusal(self, spawn: Spawn) -> dict[str, Any] | None:
+        """The envelope of an agent that may not start now the run is stopping, else None."""
+        if self.fatal is not None:
+            return self.failed(spawn, f"not run: {self.fatal}")
+        if self.budget_hit is not None:
+            return self.failed(spawn, f"not run: {self.budget_hit}", status="not_run")
+        return None
+
+    def settle(self, spawn: Spawn, outcome: AgentOutcome) -> dict[str, Any]:
+        """Journal how the agent ended; the envelope the script gets."""
+        if outcome.ok:
+            self.journal.finish_agent(
+                self.run_id,
+                spawn.spec.agent_id,
+                "succeeded",
+                result=outcome.value,
+                turns=outcome.turns,
+                attempts=outcome.attempts,
+            )
+            return {"ok": True, "value": outcome.value}
+        error, kind = outcome.error or "failed", outcome.error_kind
+        if kind == BUDGET:
+            if self.budget_hit is None:
+                self.budget_hit = BudgetExceeded(error)
+                self.journal.event(self.run_id, "budget", error, phase=spawn.spec.phase)
+            return self.failed(spawn, f"stopped: {error}", status="not_run")
+        if kind in (FATAL, ACCOUNT_STOP):  # no other agent can get past this: stop spending
+            stop = AccountStop if kind == ACCOUNT_STOP else FatalModelError
+            self.stop(stop(error), spawn.spec.phase)
+        return self.failed(spawn, error)
+
+    def failed(self, spawn: Spawn, error: str, status: str = "failed") -> dict[str, Any]:
+        spec = spawn.spec
+        who = f"agent {spec.agent_id} ({spec.definition.name}"
+        who += f", {spec.label})" if spec.label else ")"
+        message = f"{who} failed: {error}" if status == "failed" else f"{who} {error}"
+        self.failure_messages.add(message)
+        self.journal.finish_agent(self.run_id, spec.agent_id, status, error=error, turns=0)
+        if status == "failed":
+            self.journal.event(
+                self.run_id, "agent_failed", message, agent_id=spec.agent_id, phase=spec.phase
+            )
+        return {"ok": False, "error": message}
+
+    def unit_failed(self, index: object, kind: object, message: object, phase: str) -> None:
+        """A gathered unit raised; agent failures are already recorded, others are not."""
+        if str(message) in self.failure_messages:
+            return
+        text = f"{kind}: {message}" if kind != "RuntimeError" else str(message)
+        what = f"gathered unit {index} raised {text}"
+        self.unit_failures.append({"agent": None, "phase": phase, "error": what})
+        self.journal.event(self.run_id, "unit_failed", what, phase=phase)
