@@ -20,7 +20,8 @@ from pathlib import Path
 
 from _report import finish, publish
 
-from fanflow import FunctionModel, Journal, Limits, Message, ModelRequest, RunOptions, run_script
+from fanflow import FunctionModel, Limits, Message, ModelRequest, RunOptions, run_script
+from fanflow._journal import Journal
 
 
 def waiting_model(latency: float) -> FunctionModel:

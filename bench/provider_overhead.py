@@ -21,7 +21,8 @@ from pathlib import Path
 from _fake import FakeAPI, Faults
 from _report import finish, publish
 
-from fanflow import Journal, RunOptions, run_script
+from fanflow import RunOptions, run_script
+from fanflow._journal import Journal
 
 KEY = "bench-key-0123456789"
 MODEL = "claude-opus-4-8"

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from _report import finish, publish
 
-from fanflow import FunctionModel, Journal, RunOptions, run_script
+from fanflow import FunctionModel, RunOptions, run_script
+from fanflow._journal import Journal
 from fanflow._resume import prepare_resume
 from fanflow._script import Sandbox
 

@@ -33,8 +33,9 @@ from _fake import Faults
 from _report import finish, publish
 from _served import KEY, served
 
-from fanflow import Journal, RunOptions, run_script
+from fanflow import RunOptions, run_script
 from fanflow._agents import BUILTIN_AGENTS
+from fanflow._journal import Journal
 
 MODEL = "claude-sonnet-4-6"
 LATENCY = 0.2

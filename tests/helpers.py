@@ -11,9 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fanflow import FunctionModel, Journal, Model, ModelRequest, ModelResponse, RunOptions
+from fanflow import FunctionModel, Model, ModelRequest, ModelResponse, RunOptions
 from fanflow._agents import AgentJob, AgentOutcome, AgentSpec, run_agent
 from fanflow._executors import Executor, RunServices
+from fanflow._journal import Journal
 from fanflow._models import ToolCall, ToolResult, ToolSpec
 from fanflow._run import execute_script
 

@@ -11,7 +11,7 @@ import re
 import pytest
 from helpers import EXAMPLE, REPO, run
 
-from fanflow import Journal
+from fanflow._journal import Journal
 
 REAL = {"R1", "R2", "R3", "R4", "R5"}
 FALSE_POSITIVES = {"FP1", "FP2", "FP3"}

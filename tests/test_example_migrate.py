@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from helpers import REPO, run
 
-from fanflow import Journal
+from fanflow._journal import Journal
 
 EXAMPLE = REPO / "examples" / "express_to_hono"
 SCRIPT = EXAMPLE / "migrate.py"

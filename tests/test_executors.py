@@ -12,10 +12,11 @@ import threading
 import pytest
 from helpers import EXECUTORS, Probe, ThreadExecutor, live_threads, run
 
-from fanflow import Journal, Message, ModelResponse, ToolCall, ToolResult, Usage
+from fanflow import Message, ModelResponse, ToolCall, ToolResult, Usage
 from fanflow._agents import BUILTIN_AGENTS, AgentOutcome, AgentSpec
 from fanflow._agents._spec import FATAL
 from fanflow._executors import Executor
+from fanflow._journal import Journal
 
 
 def _spec(**changes):

@@ -8,8 +8,8 @@ import sqlite3
 import pytest
 from helpers import Probe, run
 
-from fanflow import ConfigError, Journal
-from fanflow._journal import MIGRATIONS
+from fanflow import ConfigError
+from fanflow._journal import MIGRATIONS, Journal
 
 PINNED_COLUMNS = {
     "runs": [

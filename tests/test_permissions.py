@@ -7,7 +7,8 @@ import json
 import pytest
 from helpers import run
 
-from fanflow import ConfigError, FunctionModel, Journal, ModelResponse, ToolCall
+from fanflow import ConfigError, FunctionModel, ModelResponse, ToolCall
+from fanflow._journal import Journal
 from fanflow._permissions import is_secret_path
 
 

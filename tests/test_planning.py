@@ -13,8 +13,9 @@ import pytest
 from fakeapi import FakeAPI
 from helpers import EXAMPLE, REPO, run
 
-from fanflow import FunctionModel, Journal, ModelResponse, RunOptions, ToolCall, Usage
+from fanflow import FunctionModel, ModelResponse, RunOptions, ToolCall, Usage
 from fanflow._budget import Budget, parse_tokens
+from fanflow._journal import Journal
 from fanflow._models import TestModel
 from fanflow._planner import EXAMPLE_AUDIT, EXAMPLE_MIGRATION, make_plan
 from fanflow._resume import prepare_resume

@@ -91,7 +91,7 @@ async def test_a_rate_limited_run_paces_itself_instead_of_collecting_429s():
     """
     from helpers import run
 
-    from fanflow import Journal
+    from fanflow._journal import Journal
 
     journal = Journal()
     faults = Faults(rpm=1200, burst=4, latency=0.05, retry_after=0)

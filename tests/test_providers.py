@@ -11,7 +11,8 @@ from fakeapi import FakeAPI, Faults
 from helpers import EXAMPLE, run
 from race_oracle import OracleModel
 
-from fanflow import Journal, ScriptError
+from fanflow import ScriptError
+from fanflow._journal import Journal
 
 KEY = "sk-test-0123456789abcdef-secret"
 

@@ -1,16 +1,17 @@
 """The public namespace is small and pinned; everything else is private."""
 
+import importlib
+
 import fanflow
 
 PUBLIC = {
     "SCRIPT_API_STUBS",
+    "AccountStop",
     "AgentCapError",
-    "AgentDefinition",
     "AgentError",
     "ConfigError",
     "FanflowError",
     "FunctionModel",
-    "Journal",
     "Limits",
     "Message",
     "Model",
@@ -18,9 +19,11 @@ PUBLIC = {
     "ModelRequest",
     "ModelResponse",
     "RunError",
+    "RetryableModelError",
     "RunOptions",
     "SandboxError",
     "ScriptError",
+    "TestModel",
     "Tool",
     "ToolCall",
     "ToolContext",
@@ -29,6 +32,7 @@ PUBLIC = {
     "Usage",
     "UserError",
     "__version__",
+    "resume",
     "run_script",
 }
 
@@ -39,10 +43,19 @@ def test_public_names_are_pinned():
         assert hasattr(fanflow, name)
 
 
+def test_internals_stay_private():
+    for name in ("Journal", "Scheduler", "Sandbox", "SimModel", "AgentDefinition"):
+        assert not hasattr(fanflow, name), name
+    testing = importlib.import_module("fanflow.testing")
+    assert set(testing.__all__) >= {"TestModel", "FunctionModel", "run_script"}
+
+
 def test_error_tree_splits_user_mistakes_from_run_failures():
     assert issubclass(fanflow.ScriptError, fanflow.UserError)
     assert issubclass(fanflow.ConfigError, fanflow.UserError)
     assert issubclass(fanflow.ModelError, fanflow.AgentError)
+    assert issubclass(fanflow.RetryableModelError, fanflow.ModelError)
+    assert issubclass(fanflow.AccountStop, fanflow.ModelError)
     assert issubclass(fanflow.AgentCapError, fanflow.RunError)
     assert fanflow.UserError.exit_code == 2 and fanflow.RunError.exit_code == 1
 

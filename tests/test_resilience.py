@@ -181,7 +181,8 @@ async def test_cli_runs_the_example_on_anthropic_against_the_fake_api(tmp_path):
 
 
 async def refusals(adaptive: bool) -> tuple[int, dict, list]:
-    from fanflow import Journal, Limits
+    from fanflow import Limits
+    from fanflow._journal import Journal
 
     journal = Journal()
     async with FakeAPI(

@@ -15,7 +15,8 @@ import pytest
 from fakeapi import FakeAPI, Faults
 from helpers import REPO, run
 
-from fanflow import ConfigError, Journal
+from fanflow import ConfigError
+from fanflow._journal import Journal
 from fanflow._resume import prepare_resume
 
 KEY = "sk-resume-test-key-123456"

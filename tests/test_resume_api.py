@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from helpers import REPO, Probe, run
 
-from fanflow import ConfigError, FunctionModel, Journal, RunOptions, run_script
+from fanflow import ConfigError, FunctionModel, RunOptions, run_script
+from fanflow._journal import Journal
 from fanflow._resume import resume_run
 
 SCRIPT = 'await gather([spawn("general", f"unit {i}") for i in range(4)])'

@@ -12,7 +12,7 @@ import helpers
 import pytest
 from helpers import Probe, run
 
-from fanflow import Journal
+from fanflow._journal import Journal
 
 
 @pytest.fixture(autouse=True, params=sorted(helpers.EXECUTORS))

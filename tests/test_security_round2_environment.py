@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from fanflow import Journal
 from fanflow._cli import invoke
+from fanflow._journal import Journal
 from fanflow._journal._schema import MIGRATIONS
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from helpers import run
 
-from fanflow import Journal
+from fanflow._journal import Journal
 from fanflow._journal._encode import safe_value, stored_json
 from fanflow._report import build_report
 

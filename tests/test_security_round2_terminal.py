@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from fanflow import Journal
+from fanflow._journal import Journal
 from fanflow._views import (
     follow_run,
     plain,

@@ -28,7 +28,8 @@ from typing import Any
 import pytest
 from helpers import Probe, run
 
-from fanflow import Journal, Limits, ScriptError
+from fanflow import Limits, ScriptError
+from fanflow._journal import Journal
 
 UNTYPED = "def anyof(x):\n    return x\n"
 """An unannotated identity: its result is `Unknown` to the type check, so a

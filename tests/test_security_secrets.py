@@ -31,7 +31,8 @@ import pytest
 from fakeapi import FakeAPI
 from helpers import REPO, run
 
-from fanflow import FunctionModel, Journal, ModelRequest, ModelResponse, ToolCall
+from fanflow import FunctionModel, ModelRequest, ModelResponse, ToolCall
+from fanflow._journal import Journal
 
 KEY = "sk-ant-api03-SECRETVALUE-0123456789abcdef"
 TOKEN = "svc-tok-SECRETVALUE-42424242"

@@ -33,14 +33,8 @@ import pytest
 from helpers import REPO, run
 from race_oracle import OracleModel
 
-from fanflow import (
-    FunctionModel,
-    Journal,
-    Limits,
-    ModelRequest,
-    ModelResponse,
-    ToolCall,
-)
+from fanflow import FunctionModel, Limits, ModelRequest, ModelResponse, ToolCall
+from fanflow._journal import Journal
 
 OUTSIDE_TEXT = "OUTSIDE-CANARY-4f1d: this file lives outside the workspace\n"
 HARD_TEXT = "OUTSIDE-HARDLINK-9c2e: outside, hard-linked into the workspace\n"

@@ -6,7 +6,8 @@ import json
 
 from helpers import run
 
-from fanflow import FunctionModel, Journal
+from fanflow import FunctionModel
+from fanflow._journal import Journal
 
 
 def recording_model(*, mid_system: bool, context_tokens: int = 200_000):
@@ -31,7 +32,9 @@ async def test_data_goes_in_as_system_block_when_the_model_takes_one():
     [req] = seen
     assert [m.role for m in req.messages] == ["user", "system", "user"]
     assert req.messages[0].text == "merge"
-    assert req.agent_type == "synthesizer"
+    from fanflow._agents import BUILTIN_AGENTS
+
+    assert req.system == BUILTIN_AGENTS["synthesizer"].system_prompt
 
 
 async def test_data_goes_in_as_user_message_otherwise():

@@ -13,7 +13,7 @@ import sys
 from aiohttp.test_utils import TestClient, TestServer
 from helpers import EXAMPLE, REPO, run
 
-from fanflow import Journal
+from fanflow._journal import Journal
 from fanflow._web import make_app
 
 

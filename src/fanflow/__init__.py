@@ -5,7 +5,6 @@ A short Python script, run in a sandbox, fans a job out to many subagents
 in. This namespace only re-exports; everything else is private.
 """
 
-from ._agents import AgentDefinition
 from ._errors import (
     AccountStop,
     AgentCapError,
@@ -18,7 +17,6 @@ from ._errors import (
     ScriptError,
     UserError,
 )
-from ._journal import Journal
 from ._limits import Limits
 from ._models import (
     FunctionModel,
@@ -33,6 +31,7 @@ from ._models import (
     ToolSpec,
     Usage,
 )
+from ._resume import resume_run as resume
 from ._run import RunOptions, run_script
 from ._script import STUBS as SCRIPT_API_STUBS
 from ._tools import Tool, ToolContext
@@ -43,12 +42,10 @@ __all__ = [
     "SCRIPT_API_STUBS",
     "AccountStop",
     "AgentCapError",
-    "AgentDefinition",
     "AgentError",
     "ConfigError",
     "FanflowError",
     "FunctionModel",
-    "Journal",
     "Limits",
     "Message",
     "Model",
@@ -69,5 +66,6 @@ __all__ = [
     "Usage",
     "UserError",
     "__version__",
+    "resume",
     "run_script",
 ]
