@@ -35,13 +35,26 @@ class Stored(str):
     """JSON text already redacted by `stored_json`: stored as is."""
 
 
-def sql_param(value: Any) -> Any:
-    """One SQL parameter as the journal stores it."""
+def sql_param(value: Any, secrets: list[str] | None = None) -> Any:
+    """One SQL parameter as the journal stores it (`secrets`: `secret_values()`, if known)."""
     if isinstance(value, Exact | Stored):
         return str(value)
     if isinstance(value, str):
-        return redact(value)
+        return _without(value, secret_values() if secrets is None else secrets)
     return value
+
+
+def sql_params(values: tuple) -> tuple:
+    """Every parameter of one statement, with the secrets looked up once, not per value."""
+    secrets = secret_values()
+    return tuple(sql_param(v, secrets) for v in values)
+
+
+def _without(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MARK)
+    return text
 
 
 def stored_json(value: Any) -> Stored:

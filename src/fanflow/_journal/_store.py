@@ -19,7 +19,7 @@ from typing import Any
 
 from .._errors import ConfigError
 from .._models._base import TOKEN_FIELDS
-from ._encode import Exact, Stored, sql_param, stored_json
+from ._encode import Exact, Stored, sql_params, stored_json
 from ._files import create_private, make_private
 from ._full import JournalFull, JournalTooNew, disk_guard
 from ._lifecycle import LifecycleRecords
@@ -112,7 +112,7 @@ class Journal(LifecycleRecords):
         with disk_guard(self.path, self._run_hint):
             if not self.db.in_transaction:
                 self.db.execute("BEGIN")
-            rows = self.db.execute(sql, tuple(sql_param(p) for p in params)).rowcount
+            rows = self.db.execute(sql, sql_params(params)).rowcount
         if flush:
             self.commit()
             return rows
