@@ -17,6 +17,7 @@ so CPU time (its own plus its sandbox worker's) and peak RSS are its own.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import math
 import os
@@ -82,6 +83,7 @@ async def baseline_a(url: str, n: int, c: int = 16) -> dict:
 async def fanflow_fan_out(url: str, n: int, c: int = 16) -> dict:
     import anthropic  # noqa: F401 - imported before the clock starts, as baseline A does
 
+    gc.freeze()  # what the fanflow command does for its process once the SDK is loaded
     os.environ.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=url)
     script = (
         f"r = await gather([spawn('general', f'unit {{i}}', tools=[]) for i in range({n})])"
