@@ -114,7 +114,7 @@ async def test_three_sigkills_then_resume_equals_an_uninterrupted_run(tmp_path):
     assert resumed["result"] == direct["result"]
 
 
-async def test_cancel_stops_within_2s_with_no_requests_after_and_resume_completes(tmp_path):
+async def test_cancel_cuts_calls_in_flight_sends_nothing_after_and_resume_completes(tmp_path):
     script = tmp_path / "fan.py"
     script.write_text(FAN_OUT.format(n=64))
     home = tmp_path / "home"
@@ -126,18 +126,18 @@ async def test_cancel_stops_within_2s_with_no_requests_after_and_resume_complete
         await wait_for(
             lambda: db_count(home, "SELECT COUNT(*) FROM agents WHERE status='running'") == 16
         )
-        started = time.monotonic()
         cancel = await fanflow("cancel", "last", env=env)
         _, cancel_err = await cancel.communicate()
         out, _ = await proc.communicate()
-        elapsed = time.monotonic() - started
         seen = len(api.requests)
+        # each call takes 5 s: none was answered, so the cancel cut the 16 in flight
+        # instead of waiting for them (no wall-clock bound: that depends on the machine)
+        assert seen == 16 and all(r.status != 200 for r in api.requests)
         await asyncio.sleep(0.5)
         assert len(api.requests) == seen  # nothing sent after the cancel
         api.faults = Faults(latency=0.0)
         resumed_proc = await fanflow("resume", "last", "--json", env=env)
         resumed_out, resumed_err = await resumed_proc.communicate()
-    assert elapsed < 2.0, elapsed
     assert proc.returncode == 130
     assert json.loads(out)["status"] == "cancelled"
     assert b"cancelled" in cancel_err

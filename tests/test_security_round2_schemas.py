@@ -172,7 +172,7 @@ def test_schema_patterns_match_in_linear_time(schema: dict[str, Any]) -> None:
     _schemas.check(schema)
     started = time.monotonic()
     _schemas.first_error(value, schema)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5.0  # backtracking takes ~24 s; RE2 under 1 ms
 
 
 def test_patterns_keep_their_meaning() -> None:
