@@ -210,3 +210,15 @@ async def run(
         models=models,
         executor=executor or executor_factory(),
     )
+
+
+def journal_run(journal: Journal, run_id: str, **fields: Any) -> None:
+    """Journal a pending run for a test: the fields it names, plain defaults for the rest."""
+    defaults: dict[str, Any] = {
+        "script_hash": "h",
+        "script_path": None,
+        "workflow_name": None,
+        "args": {},
+        "settings": {},
+    }
+    journal.create_run(run_id, **{**defaults, **fields})

@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 
 import pytest
-from helpers import Probe, run
+from helpers import Probe, journal_run, run
 
 from fanflow import ConfigError
 from fanflow._journal import MIGRATIONS, Journal
@@ -162,16 +162,7 @@ def test_get_run_last_and_prefix_and_unknown(tmp_path):
     journal = Journal(tmp_path / "j.db")
     with pytest.raises(ConfigError, match="no runs yet"):
         journal.get_run("last")
-    journal.create_run(
-        "20260101-000000-aaaa",
-        script="1",
-        script_hash="h",
-        script_path=None,
-        workflow_name=None,
-        workspace="/w",
-        args={},
-        settings={},
-    )
+    journal_run(journal, "20260101-000000-aaaa", script="1", workspace="/w")
     assert journal.get_run("last")["id"] == "20260101-000000-aaaa"
     assert journal.get_run("20260101-000000-a")["id"] == "20260101-000000-aaaa"
     with pytest.raises(ConfigError, match="is not a run id"):
@@ -183,16 +174,7 @@ async def test_closing_with_a_batch_pending_leaves_no_stray_commit(tmp_path):
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(lambda _loop, context: errors.append(context))
     journal = Journal(tmp_path / "j.db")
-    journal.create_run(
-        "r",
-        script="1",
-        script_hash="h",
-        script_path=None,
-        workflow_name=None,
-        workspace="/w",
-        args={},
-        settings={},
-    )
+    journal_run(journal, "r", script="1", workspace="/w")
     journal.event("r", "log", "batched, not yet committed")
     journal.close()
     await asyncio.sleep(0.1)  # past the flush delay

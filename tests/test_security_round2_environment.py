@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import journal_run
 
 from fanflow._cli import invoke
 from fanflow._journal import Journal
@@ -101,16 +102,7 @@ def test_a_commit_that_finds_the_disk_full_is_said_by_the_next_write(tmp_path: P
     from fanflow._journal._full import JournalFull
 
     journal = Journal(tmp_path / "j.db")
-    journal.create_run(
-        "r",
-        script="x",
-        script_hash="h",
-        script_path=None,
-        workflow_name=None,
-        workspace="/w",
-        args={},
-        settings={},
-    )
+    journal_run(journal, "r", script="x", workspace="/w")
 
     class FullOnCommit:
         def __init__(self, db: sqlite3.Connection) -> None:

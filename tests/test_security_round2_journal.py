@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import run
+from helpers import journal_run, run
 
 from fanflow._journal import Journal
 from fanflow._journal._encode import safe_value, stored_json
@@ -117,10 +117,10 @@ async def test_every_stored_json_column_parses_strictly(secrets: None, tmp_path:
 
 def test_the_journal_writer_redacts_fields_no_caller_redacts(secrets: None):
     journal = Journal()
-    journal.create_run(
+    journal_run(
+        journal,
         "r1",
         script="return 1",
-        script_hash="h",
         script_path=f"/tmp/{NUMBER}/s.py",
         workflow_name=f"wf {TRICKY}",
         workspace="/tmp/ws",
@@ -147,16 +147,7 @@ def test_a_secret_inside_a_run_id_does_not_break_the_run(monkeypatch: pytest.Mon
     monkeypatch.setenv("BUILD_NUMBER_TOKEN", today)
     journal = Journal()
     run_id = f"{today}-120000-abcd"
-    journal.create_run(
-        run_id,
-        script="return 1",
-        script_hash="h",
-        script_path=None,
-        workflow_name=None,
-        workspace="/tmp/ws",
-        args={},
-        settings={},
-    )
+    journal_run(journal, run_id, script="return 1", workspace="/tmp/ws")
     journal.start_run(run_id)
     journal.event(run_id, "log", f"built {today}")
     journal.finish_run(run_id, "succeeded", result={"n": int(today)})
@@ -200,16 +191,7 @@ async def test_nan_results_give_valid_json_through_the_run(tmp_path: Path):
 
 def test_a_journal_an_older_fanflow_broke_is_still_shown(tmp_path: Path):
     journal = Journal()
-    journal.create_run(
-        "old",
-        script="return 1",
-        script_hash="h",
-        script_path=None,
-        workflow_name=None,
-        workspace="/tmp/ws",
-        args={},
-        settings={},
-    )
+    journal_run(journal, "old", script="return 1", workspace="/tmp/ws")
     journal.commit()
     # what 0.1 wrote: a text-redacted number (invalid JSON), and a bare NaN
     journal.db.execute("UPDATE runs SET result_json=?, status='succeeded'", ('{"n": [redacted]}',))
@@ -259,16 +241,7 @@ def test_the_journal_files_are_private_whatever_the_umask(tmp_path: Path):
     try:
         path = tmp_path / "home" / "fanflow.db"
         journal = Journal(path)
-        journal.create_run(
-            "r",
-            script="x",
-            script_hash="h",
-            script_path=None,
-            workflow_name=None,
-            workspace="/w",
-            args={},
-            settings={},
-        )
+        journal_run(journal, "r", script="x", workspace="/w")
         for suffix in ("", "-wal", "-shm"):
             side = path.with_name(path.name + suffix)
             assert side.exists(), suffix

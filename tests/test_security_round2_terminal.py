@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import journal_run
 from rich.console import Console
 
 from fanflow._journal import Journal
@@ -132,14 +133,13 @@ def test_plain_text_is_never_markup():
 
 def _journal_with_hostile_run() -> str:
     journal = Journal()
-    journal.create_run(
+    journal_run(
+        journal,
         "hostile",
         script=f"# {ATTACK}\nreturn 1",
-        script_hash="h",
         script_path=f"/tmp/{ATTACK}.py",
         workflow_name=f"wf {ATTACK}",
         workspace="/tmp/ws",
-        args={},
         settings={"concurrency": 2},
     )
     journal.start_run("hostile")

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 from aiohttp.test_utils import TestClient, TestServer
-from helpers import EXAMPLE, REPO, run
+from helpers import EXAMPLE, REPO, journal_run, run
 
 from fanflow._journal import Journal
 from fanflow._web import make_app
@@ -127,16 +127,7 @@ async def test_cancel_from_the_page_stops_a_live_run_and_only_with_the_header():
     journal = Journal()
     finished = await run("await spawn('general', 'x')", journal=journal)
     live_id = "20990101-000000-live"
-    journal.create_run(
-        live_id,
-        script="x",
-        script_hash="h",
-        script_path="s.py",
-        workflow_name=None,
-        workspace=str(REPO),
-        args={},
-        settings={},
-    )
+    journal_run(journal, live_id, script="x", script_path="s.py", workspace=str(REPO))
     journal.start_run(live_id)
     sleeper = "import time; time.sleep(60)"
     worker = await asyncio.create_subprocess_exec(sys.executable, "-c", sleeper)
