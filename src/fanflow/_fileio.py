@@ -172,14 +172,16 @@ def replace_file(root: Path, target: Path, data: bytes, still: Callable[[], Path
     fd = os.open(root, _DIR)
     try:
         for part in parts[:-1]:
-            fd = _enter(fd, part, target)
+            inner = _enter(fd, part, target)
+            os.close(fd)
+            fd = inner
         _replace_in(fd, parts[-1], target, data, still)
     finally:
         os.close(fd)
 
 
 def _enter(fd: int, name: str, target: Path) -> int:
-    """The descriptor of directory `name` under `fd` (made if missing); `fd` is closed."""
+    """The descriptor of directory `name` under `fd`, made if missing, never a symlink."""
     try:
         try:
             inner = os.open(name, _DIR | _NOFOLLOW, dir_fd=fd)
@@ -189,12 +191,18 @@ def _enter(fd: int, name: str, target: Path) -> int:
                 os.mkdir(name, 0o777, dir_fd=fd)
             inner = os.open(name, _DIR | _NOFOLLOW, dir_fd=fd)
     except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.EMLINK):
+        # Linux says ENOTDIR, not ELOOP, for a symlink opened with O_DIRECTORY | O_NOFOLLOW
+        if exc.errno in (errno.ELOOP, errno.EMLINK) or _is_link(fd, name):
             raise _changed(target, f"{name!r} became a symlink") from None
         raise
-    finally:
-        os.close(fd)
     return inner
+
+
+def _is_link(fd: int, name: str) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
 
 
 def _replace_in(fd: int, name: str, target: Path, data: bytes, still: Callable[[], Path]) -> None:
