@@ -29,7 +29,7 @@ class GitRestore(BuiltinTool):
         return f"restored {args['path']}"
 
     async def script_call(self, args: dict[str, Any], ctx: ToolContext) -> None:
-        ctx._workspace.git_restore(args["path"])
+        await ctx._workspace.agit_restore(args["path"])
 
 
 TOOL = GitRestore()

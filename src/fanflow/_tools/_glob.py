@@ -23,7 +23,7 @@ class Glob(BuiltinTool):
         return json.dumps(await self.script_call(args, ctx))
 
     async def script_call(self, args: dict[str, Any], ctx: ToolContext) -> list[str]:
-        return ctx._workspace.glob(args["pattern"])
+        return await ctx._workspace.aglob(args["pattern"])
 
 
 TOOL = Glob()

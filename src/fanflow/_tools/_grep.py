@@ -28,7 +28,7 @@ class Grep(BuiltinTool):
         return json.dumps(await self.script_call(args, ctx))
 
     async def script_call(self, args: dict[str, Any], ctx: ToolContext) -> list[dict[str, Any]]:
-        return ctx._workspace.grep(args["pattern"], args.get("path_glob"))
+        return await ctx._workspace.agrep(args["pattern"], args.get("path_glob"))
 
 
 TOOL = Grep()

@@ -19,10 +19,10 @@ class Read(BuiltinTool):
     """A workspace file's text."""'''
 
     async def call(self, args: dict[str, Any], ctx: ToolContext) -> str:
-        return ctx._workspace.read_numbered(args["path"])
+        return await ctx._workspace.aread_numbered(args["path"])
 
     async def script_call(self, args: dict[str, Any], ctx: ToolContext) -> str:
-        return ctx._workspace.read(args["path"])
+        return await ctx._workspace.aread(args["path"])
 
 
 TOOL = Read()

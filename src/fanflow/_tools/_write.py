@@ -24,7 +24,7 @@ class Write(BuiltinTool):
         return f"wrote {args['path']}"
 
     async def script_call(self, args: dict[str, Any], ctx: ToolContext) -> None:
-        ctx._workspace.write(args["path"], args["text"])
+        await ctx._workspace.awrite(args["path"], args["text"])
 
 
 TOOL = Write()
