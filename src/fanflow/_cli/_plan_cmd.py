@@ -112,6 +112,9 @@ def do_command(
     concurrency: Annotated[int | None, typer.Option(help="Subagents in flight.")] = None,
     max_agents: Annotated[int | None, typer.Option(help="Subagents per run.")] = None,
     permission_mode: Annotated[str, typer.Option(help="auto | prompt | read-only.")] = "auto",
+    allow_secrets: Annotated[
+        bool, typer.Option("--allow-secrets", help="Let agents read secrets files.")
+    ] = False,
     budget: Annotated[str | None, typer.Option(help="Token budget, e.g. 2M.")] = None,
     budget_usd: Annotated[str | None, typer.Option("--budget-usd", help="Dollars.")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve without asking.")] = False,
@@ -131,6 +134,7 @@ def do_command(
         budget_tokens=parse_tokens(budget),
         budget_usd=parse_usd(budget_usd),
         permission_mode=permission_mode,
+        allow_secrets=allow_secrets,
         limits=Limits(),
     )
     plan, lead = run_async(_plan(task, model, workspace, effort))
