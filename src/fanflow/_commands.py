@@ -158,6 +158,9 @@ def _outside(text: str, root: Path) -> bool:
         return True
     if ".." in PurePosixPath(text).parts or ".." in PureWindowsPath(text).parts:
         return True
+    if len(text) > 4096:
+        return False  # longer than PATH_MAX: the program cannot open it, and resolving it
+        # component by component would stall the event loop
     try:  # a relative name through a symlink that points out
         target = (root / text).resolve()
     except (OSError, RuntimeError, ValueError):
