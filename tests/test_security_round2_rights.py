@@ -560,3 +560,17 @@ def test_the_cli_resume_names_the_change_and_takes_accept_changes(prepared: Path
     assert accepted.returncode == 1, accepted.stderr  # it ran again (and failed as before)
     assert "cannot resume" not in accepted.stderr
     assert json.loads(accepted.stdout)["run_id"] == run_id
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ("[permissions]\nallow_secrets = true\n", "only you can grant that"),
+        ("[run]\nconcurrency = 64\n", "cap of 16"),
+    ],
+)
+def test_do_refuses_before_the_lead_model_is_paid(ws: Path, home: Path, body, needle):
+    declare(ws, body)
+    _one_line(_fanflow("do", "audit every file", "--yes", cwd=ws), 2, needle)
+    assert not (home / "plans").exists()  # no plan was made
+    assert not (home / "fanflow.db").exists() or Journal().list_runs() == []

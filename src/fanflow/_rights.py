@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ._config import ProjectConfig, user_config_path
+from ._config import ProjectConfig, load_config, user_config_path
 from ._errors import ConfigError
 
 AGENT_FOLDERS = (".fanflow/agents", ".claude/agents")
@@ -159,3 +159,19 @@ def _file_digest(path: Path) -> str:
 def _shown(name: str) -> str:
     # file names are the workspace's: escaped so they cannot draw on the terminal
     return name if name.isascii() and name.isprintable() else ascii(name)
+
+
+def preflight(options: Any) -> None:
+    """Refuse now, before a lead model is paid to plan, what `Run` would refuse for rights:
+    a workspace asking for secrets without the user's grant, or raising the caps."""
+    from ._limits import run_limits
+
+    config = load_config(Path(options.workspace).expanduser().resolve())
+    secrets_granted(options.allow_secrets, config)
+    run_limits(
+        options.limits,
+        concurrency=options.concurrency,
+        max_agents=options.max_agents,
+        config_concurrency=config.concurrency,
+        config_max_agents=config.max_agents,
+    )

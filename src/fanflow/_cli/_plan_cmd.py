@@ -21,6 +21,7 @@ from .._journal import Journal, default_home
 from .._limits import Limits
 from .._models import HOW_TO_CHOOSE, Usage, resolve_model
 from .._planner import Plan, make_plan
+from .._rights import preflight
 from .._run import Run, RunOptions
 from .._script import Sandbox
 from .._views import EXIT_CODES, visible
@@ -137,6 +138,8 @@ def do_command(
         allow_secrets=allow_secrets,
         limits=Limits(),
     )
+    if Path(workspace).is_dir():  # else _plan names the bad workspace
+        preflight(options)  # rights the run would refuse: before the lead model is paid
     plan, lead = run_async(_plan(task, model, workspace, effort))
     if plan.answer is not None:
         _print_answer(plan, lead, as_json)
