@@ -574,3 +574,22 @@ def test_do_refuses_before_the_lead_model_is_paid(ws: Path, home: Path, body, ne
     _one_line(_fanflow("do", "audit every file", "--yes", cwd=ws), 2, needle)
     assert not (home / "plans").exists()  # no plan was made
     assert not (home / "fanflow.db").exists() or Journal().list_runs() == []
+
+
+async def test_a_declaration_ending_in_a_separator_still_refuses_options(ws: Path):
+    """`npm test --` hands what follows to a test runner, which parses options too."""
+    show = [PY, "-c", "import sys; print(sys.argv[1:])", "--"]
+    declare(ws, f"[commands]\nt = {shlex.join(show)!r}\n")
+    for arg in ["--import=x", "-r", "+x", "@f", "N=1"]:
+        report = await _script(ws, _caught(f"tools.run('t', {arg!r})"))
+        assert report["result"].startswith("PermissionError: "), (arg, report["result"])
+    plain = await _script(ws, _caught("tools.run('t', 'tests/unit')"))
+    assert plain["result"] == "ran 0 ['--', 'tests/unit']\n"
+
+
+def test_resume_allow_secrets_is_kept_with_the_run(ws: Path, home: Path):
+    (ws / "s.py").write_text('raise ValueError("first attempt fails")\n')
+    run_id = json.loads(_fanflow("run", "s.py", "--yes", "--json", cwd=ws).stdout)["run_id"]
+    assert RunOptions.from_record(Journal().get_run(run_id)).allow_secrets is False
+    _fanflow("resume", run_id, "--json", "--allow-secrets", cwd=ws)
+    assert RunOptions.from_record(Journal().get_run(run_id)).allow_secrets is True
