@@ -301,7 +301,22 @@ def test_a_bad_table_is_a_config_error_naming_the_file(ws: Path, body, needle):
 
 
 @pytest.mark.parametrize(
-    "arg", ["-x", "--x", "+x", "@x", "A=1", "\u2010x", "\u2014x", "\ufe63x", "\u00a0-x"]
+    "arg",
+    [
+        "-x",
+        "--x",
+        "+x",
+        "@x",
+        "A=1",
+        "\u2010x",
+        "\u2014x",
+        "\ufe63x",
+        "\u00a0-x",
+        "\u207bx",  # SUPERSCRIPT MINUS (NFKC: MINUS SIGN)
+        "\u02d7x",
+        "\u2796x",
+        "\u202e-x",  # a bidi override first
+    ],
 )
 def test_every_option_spelling_is_recognised(arg):
     assert looks_like_option(arg)

@@ -43,6 +43,8 @@ _OPTION_STARTS = frozenset("-+@")
 """`-x`/`--x` options, `+cmd` (vim, less), `@file` response files (gcc, javac, argparse)."""
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 """`CC=...` overrides a make variable (and `$(shell ...)` runs code); env takes them too."""
+_MINUS_LIKE = frozenset("\u2212\u02d7\u2796")
+"""Minus signs that are not Unicode dashes (MINUS SIGN, MODIFIER LETTER MINUS, HEAVY MINUS)."""
 _DRIVE = re.compile(r"[A-Za-z]:")
 
 
@@ -122,7 +124,7 @@ def looks_like_option(arg: str) -> bool:
     return (
         first in _OPTION_STARTS
         or unicodedata.category(first) == "Pd"
-        or first == "\u2212"  # MINUS SIGN is a math symbol, not a dash
+        or first in _MINUS_LIKE
         or _ASSIGNMENT.match(text) is not None
     )
 
