@@ -140,10 +140,14 @@ def _dropping_format(text: str):
 
 
 def leaves_workspace(arg: str, root: Path) -> bool:
-    """Whether `arg` (or the value after its first `=`) names a path outside `root`."""
-    candidates = [arg]
-    if "=" in arg:
-        candidates.append(arg.split("=", 1)[1])
+    """Whether `arg`, or what follows any `=` in it, names a path outside `root`.
+
+    `--out=/x`, `KEY=VAL=/x`: a program may split at any `=`. Lists inside one
+    argument (`a,/x`, `a:/x`) are not split: `:` and `,` also occur in URLs and
+    patterns, and such a value needs an `allow` entry to pass as an option anyway.
+    """
+    parts = arg.split("=")
+    candidates = [arg] + ["=".join(parts[i:]) for i in range(1, min(len(parts), 64))]
     for text in candidates:
         for form in dict.fromkeys((text, unicodedata.normalize("NFKC", text))):
             if _outside(form.strip(), root):
