@@ -2,6 +2,12 @@
 
 The model to use and the `[models.NAME]` plugin options may also come from the
 user's `$FANFLOW_HOME/config.toml`; the workspace's file wins where both say.
+
+Rights are the exception: the workspace is written by the repository (and,
+during a run, possibly by its agents), so what it says can only narrow a run.
+`[run] concurrency` / `max_agents` may only lower the host's caps (`_limits`),
+and `[permissions] allow_secrets = true` grants nothing unless the user grants
+it too, with `--allow-secrets` or in `$FANFLOW_HOME/config.toml` (`_rights`).
 """
 
 from __future__ import annotations
@@ -19,14 +25,17 @@ from ._models import Price
 class ProjectConfig:
     """What a workspace's `.fanflow/config.toml` says; every key optional."""
 
-    commands: dict[str, str] = field(default_factory=dict)
+    commands: dict[str, str | dict] = field(default_factory=dict)
+    """`[commands]`: a command string, or a `[commands.NAME]` table (`_commands`)."""
     concurrency: int | None = None
     max_agents: int | None = None
     prices: dict[str, Price] = field(default_factory=dict)
     budget_tokens: int | None = None
     budget_usd: float | None = None
     allow_secrets: bool = False
-    """[permissions] allow_secrets: let agents and scripts read and write secrets files."""
+    """The user's `$FANFLOW_HOME/config.toml` [permissions] allow_secrets: a grant."""
+    workspace_allow_secrets: bool = False
+    """The workspace's [permissions] allow_secrets: a request, never a grant on its own."""
     model: str | None = None
     """`model = "..."`: the run's model when neither --model nor FANFLOW_MODEL names one."""
     model_options: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -48,18 +57,16 @@ def chosen_model(flag: str | None, config: ProjectConfig) -> str | None:
 
 def load_config(root: Path) -> ProjectConfig:
     path = root / ".fanflow" / "config.toml"
-    user_model, user_options = _user_models()
+    user = _user_config()
+    user_model, user_options = _models(user, user_config_path())
+    user_secrets = _allow_secrets(user.get("permissions", {}), user_config_path())
     if not path.is_file():
-        return ProjectConfig(model=user_model, model_options=user_options)
+        return ProjectConfig(
+            model=user_model, model_options=user_options, allow_secrets=user_secrets
+        )
     data = _toml(path)
     model, options = _models(data, path)
-    commands = data.get("commands", {})
-    if not isinstance(commands, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in commands.items()
-    ):
-        raise ConfigError(
-            f'{path}: [commands] must map names to command strings, e.g. test = "pytest"'
-        )
+    commands = _commands(data.get("commands", {}), path)
     run = data.get("run", {})
     if not isinstance(run, dict):
         raise ConfigError(f"{path}: [run] must be a table")
@@ -68,7 +75,8 @@ def load_config(root: Path) -> ProjectConfig:
         commands=commands,
         concurrency=_positive(run, "concurrency", path),
         max_agents=_positive(run, "max_agents", path),
-        allow_secrets=_allow_secrets(data.get("permissions", {}), path),
+        allow_secrets=user_secrets,
+        workspace_allow_secrets=_allow_secrets(data.get("permissions", {}), path),
         budget_tokens=_budget_tokens(run, path),
         budget_usd=_budget_usd(run, path),
         model=model or user_model,
@@ -83,9 +91,29 @@ def _toml(path: Path) -> dict:
         raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it") from None
 
 
-def _user_models() -> tuple[str | None, dict[str, dict[str, str]]]:
+def _user_config() -> dict:
     path = user_config_path()
-    return _models(_toml(path), path) if path.is_file() else (None, {})
+    return _toml(path) if path.is_file() else {}
+
+
+def _commands(table: object, path: Path) -> dict[str, str | dict]:
+    """`[commands]` as written (strings or tables), each entry checked now, naming the file."""
+    from ._commands import parse_declaration
+
+    if not isinstance(table, dict) or not all(
+        isinstance(k, str) and (isinstance(v, dict) or (isinstance(v, str) and v.strip()))
+        for k, v in table.items()
+    ):
+        raise ConfigError(
+            f'{path}: [commands] must map names to command strings, e.g. test = "pytest", '
+            'or to tables, e.g. [commands.test] argv = "pytest" allow = ["-q"]'
+        )
+    for name, value in table.items():
+        try:
+            parse_declaration(name, value)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    return table
 
 
 def _models(data: dict, path: Path) -> tuple[str | None, dict[str, dict[str, str]]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ._errors import ConfigError
 
@@ -43,3 +43,36 @@ class Limits:
             raise ConfigError(f"--max-agents must be at least 1 (got {self.max_agents})")
         if self.max_turns < 1:
             raise ConfigError(f"max_turns must be at least 1 (got {self.max_turns})")
+
+
+def run_limits(
+    base: Limits,
+    *,
+    concurrency: int | None,
+    max_agents: int | None,
+    config_concurrency: int | None,
+    config_max_agents: int | None,
+) -> Limits:
+    """The run's caps: the caller's flags, else the workspace config's, else `base`.
+
+    The workspace config is the repository's (agents may have written it), so it
+    may only lower `base`, the host's caps; a value above them is refused with
+    the fix rather than clamped, so the config never silently means something
+    else. A flag is the user's own and may raise them.
+    """
+    chosen = {}
+    for key, flag, wanted, cap, option in (
+        ("concurrency", concurrency, config_concurrency, base.concurrency, "--concurrency"),
+        ("max_agents", max_agents, config_max_agents, base.max_agents, "--max-agents"),
+    ):
+        if flag is not None:
+            chosen[key] = flag
+        elif wanted is not None and wanted > cap:
+            raise ConfigError(
+                f".fanflow/config.toml [run] {key} = {wanted} is above the host's cap of "
+                f"{cap}; a workspace config may only lower limits: lower it, or pass "
+                f"{option} {wanted} to raise the cap yourself"
+            )
+        else:
+            chosen[key] = wanted or cap
+    return replace(base, **chosen)

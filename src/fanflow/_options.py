@@ -41,6 +41,9 @@ class RunOptions:
     """Dollars the run may spend (`--budget-usd 50`); None: the config's, else no limit."""
     permission_mode: str = "auto"
     """auto, prompt or read-only: what scripts and agents may change (docs/permissions.md)."""
+    allow_secrets: bool = False
+    """`--allow-secrets`: the user lets agents and scripts read and write secrets files
+    (the workspace config cannot grant this; docs/SECURITY.md)."""
     script_path: str = "script.py"
     workflow_name: str | None = None
 
@@ -67,6 +70,7 @@ class RunOptions:
             "concurrency": self.concurrency,
             "max_agents": self.max_agents,
             "permission_mode": self.permission_mode,
+            "allow_secrets": self.allow_secrets,
             "budget_tokens": self.budget_tokens,
             "budget_usd": self.budget_usd,
         }
@@ -84,6 +88,7 @@ class RunOptions:
             concurrency=settings.get("concurrency"),
             max_agents=settings.get("max_agents"),
             permission_mode=settings.get("permission_mode", "auto"),
+            allow_secrets=settings.get("allow_secrets") is True,
             budget_tokens=settings.get("budget_tokens"),
             budget_usd=settings.get("budget_usd"),
             script_path=row["script_path"] or "script.py",

@@ -6,12 +6,14 @@ See docs/runs.md for how a resume finds finished work (`_replay`).
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from ._errors import ConfigError
 from ._journal import Journal, effective_status
 from ._models import Model
 from ._options import RunOptions
+from ._rights import check_unchanged
 from ._run import Run
 from ._script import Sandbox
 
@@ -25,6 +27,7 @@ def prepare_resume(
     *,
     budget_tokens: int | None = None,
     budget_usd: float | None = None,
+    accept_changes: bool = False,
 ) -> Run:
     """A `Run` that resumes `ref`, or a `ConfigError` saying why it cannot be resumed.
 
@@ -37,6 +40,7 @@ def prepare_resume(
         raise ConfigError(
             f"run {row['id']} {why}; resume takes runs that are {', '.join(RESUMABLE)}"
         )
+    check_unchanged(journal, row, Path(row["workspace"]), accept_changes=accept_changes)
     options = RunOptions.from_record(row)
     if budget_tokens is not None or budget_usd is not None:
         options = replace(
@@ -67,6 +71,7 @@ async def resume_run(
     budget_tokens: int | None = None,
     budget_usd: float | None = None,
     journal: Journal | None = None,
+    accept_changes: bool = False,
 ) -> dict[str, Any]:
     """Resume the journaled run `run_id` (or "last"); its report. The programmatic
     `fanflow resume`: finished agents and script tool calls are replayed, not re-paid.
@@ -76,7 +81,12 @@ async def resume_run(
     with `run_script`.
     """
     run = prepare_resume(
-        journal or Journal(), run_id, models, budget_tokens=budget_tokens, budget_usd=budget_usd
+        journal or Journal(),
+        run_id,
+        models,
+        budget_tokens=budget_tokens,
+        budget_usd=budget_usd,
+        accept_changes=accept_changes,
     )
     async with Sandbox() as sandbox:
         await run.check(sandbox)

@@ -24,12 +24,14 @@ from ._errors import ConfigError, FanflowError, RunError
 from ._estimate import Assumptions, EstimatingModels, summarize
 from ._executors import Executor, ModelCache, RunServices
 from ._journal import Journal
+from ._limits import run_limits
 from ._liveness import alive
 from ._models import HOW_TO_CHOOSE, AdaptiveLimit, Model
 from ._options import RunOptions
 from ._permissions import Asker, Permissions
 from ._replay import Replay
 from ._report import build_report
+from ._rights import secrets_granted
 from ._run_record import RunRecord
 from ._scheduler import Scheduler
 from ._script import Sandbox, ScriptInfo, check_syntax_and_names
@@ -76,11 +78,13 @@ class Run(RunRecord):
         if model is None:  # never a silent default: an offline model would "succeed" empty
             raise ConfigError(HOW_TO_CHOOSE)
         self.options = options = replace(options, model=model)
-        self.workspace.allow_secrets = config.allow_secrets
-        self.limits = replace(
+        self.workspace.allow_secrets = secrets_granted(options.allow_secrets, config)
+        self.limits = run_limits(  # the workspace config may only lower the caps
             options.limits,
-            concurrency=options.concurrency or config.concurrency or options.limits.concurrency,
-            max_agents=options.max_agents or config.max_agents or options.limits.max_agents,
+            concurrency=options.concurrency,
+            max_agents=options.max_agents,
+            config_concurrency=config.concurrency,
+            config_max_agents=config.max_agents,
         )
         self.commands = Commands(
             self.workspace.root,

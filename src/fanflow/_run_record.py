@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._models._base import billed_tokens
 from ._report import build_report
+from ._rights import SETTINGS_KEY, fingerprint
 
 if TYPE_CHECKING:
     from ._scheduler import Scheduler
@@ -43,7 +44,8 @@ class RunRecord:
             workflow_name=opts.workflow_name or self.info.meta.get("name"),
             workspace=str(self.workspace.root),
             args=opts.args,
-            settings=opts.to_record(),
+            # what decides the run's rights, so a resume can tell if it changed (`_rights`)
+            settings={**opts.to_record(), SETTINGS_KEY: fingerprint(self.workspace.root)},
             pid=None,  # the process that executes it records itself on start
         )
         self.mode = "prepared"

@@ -126,7 +126,7 @@ class Workspace:
         if not self.allow_secrets and (is_secret_path(rel) or is_secret_path(target.name)):
             raise ToolError(
                 f"{rel[:120]!r} is a secrets file; it is neither read into prompts nor written "
-                "(allow it with [permissions] allow_secrets = true in .fanflow/config.toml)",
+                "(the user can allow it with --allow-secrets or in $FANFLOW_HOME/config.toml)",
                 "PermissionError",
             )
         return target

@@ -63,10 +63,27 @@ def resume_command(
     budget_usd: Annotated[
         str | None, typer.Option("--budget-usd", help="A new dollar budget.")
     ] = None,
+    accept_changes: Annotated[
+        bool,
+        typer.Option(
+            "--accept-changes",
+            help="Resume even though agent definitions, commands or config changed.",
+        ),
+    ] = False,
+    allow_secrets: Annotated[
+        bool, typer.Option("--allow-secrets", help="Let agents read and write secrets files.")
+    ] = False,
 ) -> None:
     """Finish an interrupted, cancelled or failed run without re-paying finished agents."""
+    journal = Journal()
+    if allow_secrets:  # the user's grant, kept with the run like its other settings
+        journal.update_settings(journal.get_run(run)["id"], allow_secrets=True)
     resumed = prepare_resume(
-        Journal(), run, budget_tokens=parse_tokens(budget), budget_usd=parse_usd(budget_usd)
+        journal,
+        run,
+        budget_tokens=parse_tokens(budget),
+        budget_usd=parse_usd(budget_usd),
+        accept_changes=accept_changes,
     )
     if background:
         run_async(run_in_background(resumed, as_json, resume=True, yes=True))

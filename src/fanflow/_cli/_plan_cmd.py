@@ -21,6 +21,7 @@ from .._journal import Journal, default_home
 from .._limits import Limits
 from .._models import HOW_TO_CHOOSE, Usage, resolve_model
 from .._planner import Plan, make_plan
+from .._rights import preflight
 from .._run import Run, RunOptions
 from .._script import Sandbox
 from .._views import EXIT_CODES, visible
@@ -112,6 +113,9 @@ def do_command(
     concurrency: Annotated[int | None, typer.Option(help="Subagents in flight.")] = None,
     max_agents: Annotated[int | None, typer.Option(help="Subagents per run.")] = None,
     permission_mode: Annotated[str, typer.Option(help="auto | prompt | read-only.")] = "auto",
+    allow_secrets: Annotated[
+        bool, typer.Option("--allow-secrets", help="Let agents read secrets files.")
+    ] = False,
     budget: Annotated[str | None, typer.Option(help="Token budget, e.g. 2M.")] = None,
     budget_usd: Annotated[str | None, typer.Option("--budget-usd", help="Dollars.")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve without asking.")] = False,
@@ -131,8 +135,11 @@ def do_command(
         budget_tokens=parse_tokens(budget),
         budget_usd=parse_usd(budget_usd),
         permission_mode=permission_mode,
+        allow_secrets=allow_secrets,
         limits=Limits(),
     )
+    if Path(workspace).is_dir():  # else _plan names the bad workspace
+        preflight(options)  # rights the run would refuse: before the lead model is paid
     plan, lead = run_async(_plan(task, model, workspace, effort))
     if plan.answer is not None:
         _print_answer(plan, lead, as_json)

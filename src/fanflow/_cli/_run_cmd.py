@@ -56,6 +56,12 @@ def run_command(
     permission_mode: Annotated[
         str, typer.Option(help="auto | prompt | read-only: what the run may change.")
     ] = "auto",
+    allow_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--allow-secrets", help="Let agents read and write secrets files (.env, *.pem, ...)."
+        ),
+    ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for approval.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report.")] = False,
     background: Annotated[
@@ -81,6 +87,7 @@ def run_command(
         max_agents=max_agents,
         limits=Limits(),
         permission_mode=permission_mode,
+        allow_secrets=allow_secrets,
         budget_tokens=parse_tokens(budget),
         budget_usd=parse_usd(budget_usd),
         script_path=str(path),
