@@ -14,40 +14,30 @@ import time
 from typing import Any
 
 from ._encode import Exact, loads, stored_json
+from ._lease import LEASE_S, holder_alive
 
-STALE_AFTER_S = 10.0
+STALE_AFTER_S = LEASE_S
 LIVE = ("pending", "running")
 
 
 def effective_status(run: dict[str, Any]) -> str:
-    """The stored status, or `interrupted` when a live-looking run's process is gone."""
+    """The stored status, or `interrupted` when a live-looking run has no live owner.
+
+    Derived from the lease alone (renewed by a thread, not by the event loop), so a
+    run whose loop is stalled is still `running`: it is alive, and it owns its run.
+    A run without a lease row (never started, or journaled by an older fanflow)
+    is judged by its heartbeat the same way.
+    """
     if run["status"] not in LIVE:
         return run["status"]
-    beat = run.get("heartbeat_at") or run.get("created_at") or 0.0
-    if time.time() - beat > STALE_AFTER_S or not _pid_alive(run.get("pid")):
-        return "interrupted"
-    return run["status"]
-
-
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return True  # unknown: let the heartbeat decide
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not _zombie(pid)
-
-
-def _zombie(pid: int) -> bool:
-    """A killed process nobody reaped still answers kill(pid, 0); /proc tells the truth."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[0] == b"Z"
-    except (OSError, IndexError):
-        return False
+    if run.get("lease_renewed_at") is not None:
+        if run.get("lease_released_at") is not None:
+            return "interrupted"  # released without an end: its owner gave it up
+        alive = holder_alive(run.get("lease_host"), run.get("lease_pid"), run["lease_renewed_at"])
+    else:
+        beat = run.get("heartbeat_at") or run.get("created_at") or 0.0
+        alive = holder_alive(None, run.get("pid"), beat)
+    return run["status"] if alive else "interrupted"
 
 
 class LifecycleRecords:
@@ -58,6 +48,8 @@ class LifecycleRecords:
     _run_hint: str | None
 
     def _write(self, sql: str, params: tuple = (), *, flush: bool = False) -> int: ...
+
+    def acquire_lease(self, run_id: str) -> int: ...
 
     def heartbeat(self, run_id: str) -> None:
         self._write(  # flushed: at least once a second, whatever is batched goes out
@@ -80,8 +72,10 @@ class LifecycleRecords:
         return bool(row and row[0])
 
     def restart_run(self, run_id: str) -> None:
-        """Mark a run running again for a resume (a new attempt, same id)."""
+        """Take the run's lease (`LeaseHeld` if a live process owns it), then mark it
+        running again for a resume (a new attempt, same id)."""
         self._run_hint = run_id
+        self.acquire_lease(run_id)
         now = time.time()
         self._write(
             "UPDATE runs SET status='running', attempt=attempt+1, ended_at=NULL, error=NULL,"
