@@ -5,8 +5,10 @@ earlier agent by its identity (phase, agent type, prompt and context, tools,
 model, effort, schema) and occurrence: the k-th spawn with an identity takes
 the k-th earlier agent with it. A succeeded one returns its journaled result
 with no model call; any other is run again under the same agent id. Script
-tool calls are matched the same way by (tool, arguments) and return their
-journaled result, so a `write` that landed or a test that ran is not repeated.
+tool calls are matched the same way by (tool, arguments); what each returns
+on resume (a side effect's outcome, a read as it was first seen, never a
+redacted copy) is decided by `_bridge._replayed_tool`. The replay is built
+when the resume owns the run's lease, so it holds every earlier write.
 """
 
 from __future__ import annotations

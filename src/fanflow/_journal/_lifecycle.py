@@ -9,6 +9,8 @@ workspace that changed underneath it).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from typing import Any
@@ -17,6 +19,14 @@ from ._encode import Exact, loads, stored_json
 from ._lease import LEASE_S, holder_alive
 
 STALE_AFTER_S = LEASE_S
+
+
+def result_sha(result: Any) -> str:
+    """A fingerprint of a tool result as the caller got it, before any redaction."""
+    text = json.dumps(result, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 LIVE = ("pending", "running")
 
 
@@ -115,6 +125,19 @@ class LifecycleRecords:
             (Exact(run_id), agent_id),
         )
 
+    def record_tool_intent(self, run_id: str, seq: int, name: str, args_hash: str) -> None:
+        """Before a side effect: the call began. Committed now, so a crash before its
+        result is told apart from a call that never started."""
+        self._write(
+            "INSERT OR REPLACE INTO tool_calls VALUES (?, ?, ?, ?, NULL, NULL, NULL, ?)",
+            (Exact(run_id), seq, Exact(name), Exact(args_hash), time.time()),
+        )
+        self._write(
+            "INSERT OR REPLACE INTO tool_call_states VALUES (?, ?, 'started', 1, NULL)",
+            (Exact(run_id), seq),
+            flush=True,
+        )
+
     def record_tool_call(
         self,
         run_id: str,
@@ -124,7 +147,13 @@ class LifecycleRecords:
         result: Any,
         error_kind: str | None = None,
         error: str | None = None,
+        *,
+        flush: bool = False,
     ) -> None:
+        """A finished call. The stored result is redacted; `exact` says whether that
+        changed it, and `result_sha` fingerprints what the caller really got."""
+        stored = stored_json(result)
+        exact = error_kind is not None or loads(stored) == result
         self._write(
             "INSERT OR REPLACE INTO tool_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -132,18 +161,28 @@ class LifecycleRecords:
                 seq,
                 Exact(name),  # a tool name the bridge checked
                 Exact(args_hash),
-                stored_json(result),
+                stored,
                 error_kind,
                 error,
                 time.time(),
             ),
         )
+        self._write(
+            "INSERT OR REPLACE INTO tool_call_states VALUES (?, ?, 'done', ?, ?)",
+            (Exact(run_id), seq, int(exact), Exact(result_sha(result))),
+            flush=flush,
+        )
 
     def tool_calls(self, run_id: str) -> list[dict[str, Any]]:
+        """Every script tool call, with `state` (`started` | `done`), `exact`, `result_sha`
+        (calls journaled before these existed count as done and exact)."""
         return [
             dict(r)
             for r in self.db.execute(
-                "SELECT * FROM tool_calls WHERE run_id=? ORDER BY seq", (run_id,)
+                "SELECT c.*, COALESCE(s.state, 'done') AS state, COALESCE(s.exact, 1) AS exact,"
+                " s.result_sha FROM tool_calls c LEFT JOIN tool_call_states s"
+                " ON s.run_id = c.run_id AND s.seq = c.seq WHERE c.run_id=? ORDER BY c.seq",
+                (run_id,),
             )
         ]
 
