@@ -156,9 +156,13 @@ def check_token(db: sqlite3.Connection, run_id: str, token: int) -> None:
 class Renewer(threading.Thread):
     """Renews one lease and watches for a stop, on a thread the event loop cannot starve."""
 
-    def __init__(self, path: Path, run_id: str, token: int, on_lost: Any = None) -> None:
+    def __init__(
+        self, path: Path, run_id: str, token: int, *, take_pending: Any = None, on_lost: Any = None
+    ) -> None:
         super().__init__(name=f"fanflow-lease-{run_id}", daemon=True)
         self.path, self.run_id, self.token, self.on_lost = path, run_id, token, on_lost
+        self.take_pending = take_pending
+        """The owning journal's queued writes: a forced stop writes them first."""
         self._ended = threading.Event()
         self._stop_since: float | None = None
         self.lost = False
@@ -253,6 +257,9 @@ class Renewer(threading.Thread):
             db.execute("BEGIN IMMEDIATE")
             row = db.execute("SELECT token FROM leases WHERE run_id=?", (self.run_id,)).fetchone()
             if row is not None and row[0] == self.token:
+                for sql, params in self.take_pending() if self.take_pending else ():
+                    with contextlib.suppress(sqlite3.Error):  # e.g. the agent the loop stalled in
+                        db.execute(sql, params)
                 db.execute(
                     "UPDATE agents SET status='cancelled', ended_at=? "
                     "WHERE run_id=? AND status IN ('pending', 'running')",

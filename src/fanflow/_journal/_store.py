@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 import weakref
 from pathlib import Path
@@ -72,6 +73,8 @@ class Journal(LifecycleRecords):
             ) from None
         self._flush: asyncio.TimerHandle | None = None
         self._pending: list[tuple[str, tuple]] = []
+        self._pending_lock = threading.Lock()
+        """The lease thread may take the batch when it stops the run by force."""
         """Writes queued for the next batch, parameters already redacted."""
         self._broken: JournalFull | LeaseLost | None = None
         """Set when a batched commit found the disk full or the lease lost: every
@@ -142,7 +145,7 @@ class Journal(LifecycleRecords):
         """
         if self._broken is not None:
             raise self._broken
-        self._pending.append((sql, sql_params(params)))
+        self._queue(sql, sql_params(params))
         if flush:
             return self._flush_now()
         try:
@@ -152,6 +155,16 @@ class Journal(LifecycleRecords):
         if self._flush is None:
             self._flush = loop.call_later(FLUSH_S, self._batch_commit)
         return 0
+
+    def _queue(self, sql: str, params: tuple) -> None:
+        with self._pending_lock:
+            self._pending.append((sql, params))
+
+    def take_pending(self) -> list[tuple[str, tuple]]:
+        """The queued statements, now no longer queued (each is written once, by one taker)."""
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+        return batch
 
     def _flush_now(self) -> int:
         """Write the queued statements in one transaction; the last one's row count.
@@ -164,7 +177,7 @@ class Journal(LifecycleRecords):
             self._flush = None
         if self._broken is not None:
             raise self._broken
-        batch, self._pending = self._pending, []
+        batch = self.take_pending()
         if not batch:
             return 0
         rows = 0
@@ -216,7 +229,7 @@ class Journal(LifecycleRecords):
         token = acquire(self._conn, run_id)
         self._lease = (run_id, token)
         if str(self.path) != ":memory:":  # another connection would see another database
-            self._renewer = Renewer(self.path, run_id, token)
+            self._renewer = Renewer(self.path, run_id, token, take_pending=self.take_pending)
             self._renewer.start()
         return token
 
@@ -226,11 +239,9 @@ class Journal(LifecycleRecords):
     def _release_lease(self, run_id: str) -> None:
         """Queue the release with the run's last write (so it is fenced like it)."""
         if self._lease is not None and self._lease[0] == run_id:
-            self._pending.append(
-                (
-                    "UPDATE leases SET released_at=? WHERE run_id=? AND token=?",
-                    (time.time(), run_id, self._lease[1]),
-                )
+            self._queue(
+                "UPDATE leases SET released_at=? WHERE run_id=? AND token=?",
+                (time.time(), run_id, self._lease[1]),
             )
 
     def _end_lease(self) -> None:
@@ -287,11 +298,9 @@ class Journal(LifecycleRecords):
     ) -> None:
         if self._broken is not None:
             raise self._broken
-        self._pending.append(
-            (
-                "UPDATE runs SET status=?, ended_at=?, result_json=?, error=? WHERE id=?",
-                sql_params((Exact(status), time.time(), _dumps(result), error, Exact(run_id))),
-            )
+        self._queue(
+            "UPDATE runs SET status=?, ended_at=?, result_json=?, error=? WHERE id=?",
+            sql_params((Exact(status), time.time(), _dumps(result), error, Exact(run_id))),
         )
         self._release_lease(run_id)  # in the same fenced transaction as the end
         self._flush_now()
