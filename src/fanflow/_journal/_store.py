@@ -34,7 +34,8 @@ _OPEN: weakref.WeakSet[Journal] = weakref.WeakSet()
 def close_all() -> None:
     """Commit and close every open journal (the CLI exits without finalization)."""
     for journal in list(_OPEN):
-        with contextlib.suppress(sqlite3.Error):
+        # a lost lease or full disk was already said by the command; exiting must not trace
+        with contextlib.suppress(sqlite3.Error, JournalFull, LeaseLost):
             journal.close()
 
 
