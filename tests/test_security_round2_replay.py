@@ -203,3 +203,58 @@ async def test_a_command_begun_but_never_finished_is_said_and_run_again(tmp_path
     assert len(said) == 1 and "outcome is unknown" in said[0]
     rows = journal.tool_calls(run_id)
     assert [(r["seq"], r["state"]) for r in rows] == [(1, "done")]  # the same call, not a new one
+
+
+# --- agents that had not finished: re-run, but their finished side effects not redone ------
+
+
+class Builder:
+    """An agent that writes a file, runs a declared command, then (first attempt) dies.
+
+    `content` is what it writes; a re-run that writes something else has diverged.
+    """
+
+    def __init__(self, content: str) -> None:
+        self.content, self.down, self.turns = content, True, 0
+
+    async def __call__(self, req):
+        from fanflow import ModelResponse, ToolCall
+
+        self.turns += 1
+        done = [r for m in req.messages for r in m.tool_results]
+        if len(done) == 0:
+            return ModelResponse(
+                tool_calls=[ToolCall("w", "write", {"path": "out.txt", "text": self.content})]
+            )
+        if len(done) == 1:
+            return ModelResponse(tool_calls=[ToolCall("r", "run", {"name": "mark"})])
+        if self.down:
+            raise RuntimeError("provider down")
+        return json.dumps("built")
+
+
+async def _agent_then_resume(ws: Path, second: str) -> tuple[dict, Builder]:
+    _config(ws)
+    journal, model = Journal(), Builder("v1")
+    script = "await spawn('general', 'build', tools=['write', 'run'])\n"
+    first = await run(script, model=model, workspace=str(ws), journal=journal)
+    assert first["status"] == "failed", first
+    assert (ws / "marks.txt").read_text() == "ran\n"
+    model.down, model.content = False, second
+    resumed = prepare_resume(journal, first["run_id"], {"fake": FunctionModel(model, name="fake")})
+    async with Sandbox() as sandbox:
+        report = await resumed.execute(sandbox)
+    return report, model
+
+
+async def test_a_rerun_agent_does_not_run_its_finished_command_again(tmp_path):
+    report, _ = await _agent_then_resume(tmp_path, "v1")  # the same path as before
+    assert report["status"] == "succeeded", report["errors"]
+    assert (tmp_path / "marks.txt").read_text() == "ran\n"  # once, not once per attempt
+
+
+async def test_a_rerun_agent_that_writes_otherwise_runs_its_command_for_real(tmp_path):
+    report, _ = await _agent_then_resume(tmp_path, "v2")  # diverged: its test must see v2
+    assert report["status"] == "succeeded", report["errors"]
+    assert (tmp_path / "out.txt").read_text() == "v2"
+    assert (tmp_path / "marks.txt").read_text() == "ran\nran\n"

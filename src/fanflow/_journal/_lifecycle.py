@@ -54,6 +54,7 @@ class LifecycleRecords:
     """Mixed into `Journal`: the writes and reads resume, cancel and watch rely on."""
 
     db: Any
+    _conn: Any
 
     _run_hint: str | None
 
@@ -185,6 +186,53 @@ class LifecycleRecords:
                 (run_id,),
             )
         ]
+
+    def agent_effects(self, run_id: str, agent_id: int) -> list[dict[str, Any]]:
+        # read without flushing the batch (once per agent start): effect rows are
+        # committed as they are written, so nothing queued can be among them
+        return [
+            dict(r)
+            for r in self._conn.execute(
+                "SELECT * FROM agent_effects WHERE run_id=? AND agent_id=? ORDER BY seq",
+                (run_id, agent_id),
+            )
+        ]
+
+    def agent_effect_started(
+        self, run_id: str, agent_id: int, seq: int, name: str, args_hash: str, *, drop: bool
+    ) -> None:
+        """Before an agent's side effect; with `drop`, the earlier attempt's effects from
+        here on are forgotten (this attempt went another way)."""
+        if drop:
+            self._write(
+                "DELETE FROM agent_effects WHERE run_id=? AND agent_id=? AND seq>=?",
+                (Exact(run_id), agent_id, seq),
+            )
+        self._write(
+            "INSERT OR REPLACE INTO agent_effects VALUES (?, ?, ?, ?, ?, 'started', NULL, 0, 1,"
+            " NULL, ?)",
+            (Exact(run_id), agent_id, seq, Exact(name), Exact(args_hash), time.time()),
+            flush=True,
+        )
+
+    def agent_effect_done(
+        self, run_id: str, agent_id: int, seq: int, content: str, is_error: bool
+    ) -> None:
+        stored = stored_json(content)
+        self._write(
+            "UPDATE agent_effects SET state='done', result=?, is_error=?, exact=?, result_sha=?"
+            " WHERE run_id=? AND agent_id=? AND seq=?",
+            (
+                stored,
+                int(is_error),
+                int(loads(stored) == content),
+                Exact(result_sha(content)),
+                Exact(run_id),
+                agent_id,
+                seq,
+            ),
+            flush=True,
+        )
 
     def set_file_state(self, run_id: str, path: str, sha256: str) -> None:
         self._write(

@@ -158,7 +158,9 @@ def _m004_run_leases(db: sqlite3.Connection) -> None:
     `tool_call_states`: `started` is journaled before a side effect and `done`
     after, so a crash in between is told apart from a call that never began;
     `exact` says the stored result is what the script saw (nothing redacted),
-    `result_sha` fingerprints what it saw when it is not.
+    `result_sha` fingerprints what it saw when it is not. `agent_effects`: the
+    same for an agent's side-effect tool calls, in the order of its latest
+    attempt, so a re-run agent does not redo what its earlier attempt did.
     """
     _execute_all(
         db,
@@ -179,6 +181,20 @@ def _m004_run_leases(db: sqlite3.Connection) -> None:
             exact INTEGER NOT NULL DEFAULT 1,
             result_sha TEXT,
             PRIMARY KEY (run_id, seq)
+        );
+        CREATE TABLE agent_effects (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            agent_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            args_hash TEXT NOT NULL,
+            state TEXT NOT NULL,
+            result TEXT,
+            is_error INTEGER NOT NULL DEFAULT 0,
+            exact INTEGER NOT NULL DEFAULT 1,
+            result_sha TEXT,
+            at REAL NOT NULL,
+            PRIMARY KEY (run_id, agent_id, seq)
         )
         """,
     )
