@@ -21,7 +21,7 @@ from typing import Any
 
 from ._errors import ConfigError
 from ._journal import Journal, effective_status
-from ._journal._lease import HOST, LeaseHeld
+from ._journal._lease import HOST, LeaseHeld, stop_taken_up_here
 from ._journal._lifecycle import LIVE
 
 POLL_S = 0.25
@@ -43,6 +43,7 @@ async def alive(journal: Journal, run_id: str) -> AsyncIterator[None]:
 async def _watch(journal: Journal, run_id: str, target: asyncio.Task[Any]) -> None:
     while True:
         if journal.lease_lost() or journal.cancel_requested(run_id):
+            stop_taken_up_here()  # this loop is alive and stopping: no forced stop yet
             target.cancel()
             return
         await asyncio.sleep(POLL_S)

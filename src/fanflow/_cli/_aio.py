@@ -29,7 +29,7 @@ def run_async(main: Coroutine[Any, Any, T]) -> T:
     the loop runs, so a stalled loop ignored it): the signal's byte arrives on a
     wakeup socket that thread reads; it cancels `main` through the loop and asks
     every run this process owns to stop, which the run's lease thread forces
-    (journal `cancelled`, `os._exit`) if the loop has not done it within
+    (journal `cancelled`, `os._exit`) if the loop has not taken it up within
     `_lease.HARD_STOP_AFTER_S`. A SIGTERM while no run is owned ends the process
     after the same grace.
     """
@@ -90,11 +90,17 @@ def _watch_signals(
             if signal.SIGTERM not in data:  # other signals (SIGINT) are the loop's
                 continue
             with contextlib.suppress(RuntimeError):  # the loop already closed
-                loop.call_soon_threadsafe(task.cancel)
+                loop.call_soon_threadsafe(_cancel, task)
             if _lease.owns_a_run():
                 _lease.stop_requested_here()  # its lease thread forces it if need be
             else:
                 threading.Thread(target=_exit_later, args=(done,), daemon=True).start()
+
+
+def _cancel(task: asyncio.Task[Any]) -> None:
+    """On the loop: it is alive and takes the stop up, so it gets time to finish it."""
+    _lease.stop_taken_up_here()
+    task.cancel()
 
 
 def _exit_later(done: threading.Event) -> None:

@@ -13,7 +13,9 @@ thread is what makes `cancel` and SIGTERM real when the loop cannot act: once
 a stop was asked for and the run has not ended within `HARD_STOP_AFTER_S`, it
 marks the run cancelled through its own connection, kills the run's child
 processes and ends the process (`os._exit`), when the owner of the process
-(the `fanflow` command) allowed that with `enable_hard_stop`.
+(the `fanflow` command) allowed that with `enable_hard_stop`. A loop that took
+the stop up in time (`stop_taken_up_here`) is alive and gets
+`STOPPING_GRACE_S` to finish it gracefully.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ LEASE_S = 30.0
 RENEW_S = 1.0
 TICK_S = 0.1
 HARD_STOP_AFTER_S = 3.0
-"""How long the event loop gets to stop a run gracefully before the process is ended."""
+"""How long the event loop gets to take up a stop before the process is ended."""
+STOPPING_GRACE_S = 30.0
+"""How long a loop that did take it up (it is alive) gets to finish stopping."""
 HOST = socket.gethostname()
 LIVE = ("pending", "running")
 
@@ -56,6 +60,14 @@ def stop_requested_here() -> None:
         renewers = list(_active)
     for renewer in renewers:
         renewer.stop_asked()
+
+
+def stop_taken_up_here() -> None:
+    """Called on the event loop as it starts cancelling: it is alive, give it time."""
+    with _active_lock:
+        renewers = list(_active)
+    for renewer in renewers:
+        renewer.taken_up()
 
 
 def owns_a_run() -> bool:
@@ -165,6 +177,7 @@ class Renewer(threading.Thread):
         """The owning journal's queued writes: a forced stop writes them first."""
         self._ended = threading.Event()
         self._stop_since: float | None = None
+        self._taken_up_at: float | None = None
         self.lost = False
 
     def start(self) -> None:
@@ -181,6 +194,18 @@ class Renewer(threading.Thread):
     def stop_asked(self) -> None:
         if self._stop_since is None:
             self._stop_since = time.monotonic()
+
+    def taken_up(self) -> None:
+        self.stop_asked()
+        if self._taken_up_at is None:
+            self._taken_up_at = time.monotonic()
+
+    def _overdue(self, now: float) -> bool:
+        if self._stop_since is None or self._ended.is_set():
+            return False
+        if self._taken_up_at is not None:  # the loop is stopping: only a new stall ends it
+            return now - self._taken_up_at >= STOPPING_GRACE_S
+        return now - self._stop_since >= HARD_STOP_AFTER_S
 
     def run(self) -> None:
         db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
@@ -204,12 +229,7 @@ class Renewer(threading.Thread):
                     self.stop_asked()
             except sqlite3.Error:
                 continue  # busy past the timeout: the next tick tries again
-            if (
-                self._stop_since is not None
-                and _hard_stop
-                and now - self._stop_since >= HARD_STOP_AFTER_S
-                and not self._ended.is_set()
-            ):
+            if _hard_stop and self._overdue(now):
                 self._hard_stop(db)
 
     def _renew(self, db: sqlite3.Connection) -> bool:
