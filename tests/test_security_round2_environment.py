@@ -135,7 +135,7 @@ def _journal_from_the_future(path: Path, *names: str) -> None:
 @pytest.mark.parametrize(
     ("names", "theirs"),
     [
-        (("004_leases",), 4),
+        (("050_leases",), 50),
         (("004_leases", "005_more", "009_far"), 9),
         (("zzz_unnumbered",), SCHEMA_VERSION + 1),
     ],

@@ -13,7 +13,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ._errors import AgentCapError, FanflowError, UserError
+from ._errors import AgentCapError, FanflowError, RunError, UserError
+from ._journal._lifecycle import result_sha
+from ._journal._unredact import restore
 from ._replay import tool_key
 from ._scheduler import Scheduler
 from ._synthesis import synthesize
@@ -108,23 +110,73 @@ def host_functions(scheduler: Scheduler, on_log: Callable[[str], None]) -> dict[
 
 
 async def _replayed_tool(scheduler: Scheduler, name: str, args: list[Any]) -> Any:
-    """A script tool call, journaled; on resume the earlier attempt's answer, not a redo."""
+    """A script tool call, journaled; on resume, what the first attempt saw or did.
+
+    Matched to the earlier attempt's calls by (tool, arguments) and occurrence
+    (`Replay.take_tool_call`); the journal's copy is redacted, so a copy that
+    redaction changed is first filled back with this process's secrets, kept
+    only if it reproduces the fingerprint of what was seen (`_unredact`).
+    - A read (`read`, `glob`, `grep`, a read plugin) that cannot be restored so
+      is done again and must give what the first attempt got; else the run
+      stops (it never hands the script a `[redacted]` copy).
+    - A side effect (`write`, `run`, `git_restore`) is never repeated once done:
+      its journaled outcome is returned (a command's output, if unrestorable,
+      redacted). Its intent is journaled before it starts, so a call an earlier
+      attempt began but never saw end is known, said in the events, and done once
+      more.
+    """
     key = tool_key(name, args)
+    reads = script_tools()[name].access == "read"
     earlier = scheduler.replay.take_tool_call(key)
-    if earlier is not None:
+    journal, run_id = scheduler.journal, scheduler.run_id
+    if earlier is not None and earlier["state"] == "done":
         if earlier["error_kind"]:
             raise ToolError(earlier["error"], earlier["error_kind"])
-        return json.loads(earlier["result_json"])
-    seq = scheduler.replay.next_tool_seq
-    scheduler.replay.next_tool_seq += 1
-    journal, run_id = scheduler.journal, scheduler.run_id
+        stored = json.loads(earlier["result_json"])
+        if earlier["exact"]:
+            return stored
+        restored = restore(stored, earlier["result_sha"])  # the secrets put back, proved
+        if restored is not None:
+            return restored
+        if not reads:  # a side effect is never redone: its redacted outcome it is
+            return stored
+        return await _read_again(scheduler, name, args, earlier)
+    if earlier is not None:  # begun by an earlier attempt that ended before it did
+        seq = earlier["seq"]
+        journal.event(
+            run_id,
+            "replay",
+            f"tools.{name}() was started by an earlier attempt that ended before it "
+            "finished; its outcome is unknown, so it runs again",
+        )
+    else:
+        seq = scheduler.replay.next_tool_seq
+        scheduler.replay.next_tool_seq += 1
+    if not reads:
+        journal.record_tool_intent(run_id, seq, name, key)
     try:
         result = await _run_tool(scheduler, name, args)
     except ToolError as exc:
-        journal.record_tool_call(run_id, seq, name, key, None, exc.kind, str(exc))
+        journal.record_tool_call(run_id, seq, name, key, None, exc.kind, str(exc), flush=not reads)
         raise
-    journal.record_tool_call(run_id, seq, name, key, result)
+    journal.record_tool_call(run_id, seq, name, key, result, flush=not reads)
     return result
+
+
+async def _read_again(scheduler: Scheduler, name: str, args: list[Any], earlier: Any) -> Any:
+    """A read whose journaled copy was redacted: done again, it must match what was seen."""
+    try:
+        result = await _run_tool(scheduler, name, args)
+    except ToolError:
+        result = None
+    if result is not None and result_sha(result) == earlier["result_sha"]:
+        return result
+    error = RunError(
+        f"cannot resume: tools.{name}() no longer gives what the first attempt read, and "
+        "the journal keeps only a redacted copy (it held a secret); start a new run"
+    )
+    scheduler.outcomes.stop(error, scheduler.phases.current)  # fatal: nothing more runs
+    raise error
 
 
 async def _run_tool(scheduler: Scheduler, name: str, args: list[Any]) -> Any:

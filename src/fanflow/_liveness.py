@@ -1,10 +1,13 @@
 """A running run's signs of life, and the ways to stop it from outside.
 
-While a run executes it beats a heartbeat into the journal every second (so
-`ls` and `watch` can tell running from dead) and watches for a stop request:
+While a run executes, its lease is renewed every second by a thread
+(`_journal/_lease.py`), so `ls` and `watch` tell running from dead even when the
+event loop is stalled. Here, on the loop, the run watches for a stop request:
 `fanflow cancel` writes one into the journal and sends SIGTERM (which the
 `fanflow` command, not the library, turns into a cancel); either makes the run
-cancel everything in flight and end as `cancelled`.
+cancel everything in flight and end as `cancelled`. A loop too busy to do that
+in time is stopped by the lease thread instead (the CLI's hard stop). A run
+whose lease was taken over stops too: its writes are refused.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from typing import Any
 
 from ._errors import ConfigError
 from ._journal import Journal, effective_status
+from ._journal._lease import HOST, LeaseHeld, stop_taken_up_here
 from ._journal._lifecycle import LIVE
 
-BEAT_S = 1.0
 POLL_S = 0.25
 
 
@@ -38,16 +41,12 @@ async def alive(journal: Journal, run_id: str) -> AsyncIterator[None]:
 
 
 async def _watch(journal: Journal, run_id: str, target: asyncio.Task[Any]) -> None:
-    since_beat = BEAT_S
     while True:
-        if since_beat >= BEAT_S:
-            journal.heartbeat(run_id)
-            since_beat = 0.0
-        if journal.cancel_requested(run_id):
+        if journal.lease_lost() or journal.cancel_requested(run_id):
+            stop_taken_up_here()  # this loop is alive and stopping: no forced stop yet
             target.cancel()
             return
         await asyncio.sleep(POLL_S)
-        since_beat += POLL_S
 
 
 def request_stop(journal: Journal, ref: str) -> tuple[str, bool]:
@@ -59,15 +58,25 @@ def request_stop(journal: Journal, ref: str) -> tuple[str, bool]:
     """
     row = journal.get_run(ref)
     status = effective_status(row)
-    if status == "interrupted":  # its process is gone: just record the decision
-        journal.cancel_unfinished_agents(row["id"])
+    if status == "interrupted" and _take_over(journal, row["id"]):
+        journal.cancel_unfinished_agents(row["id"])  # its owner is gone: record the decision
         journal.finish_run(row["id"], "cancelled", error="cancelled after it was interrupted")
         return row["id"], False
-    if status not in LIVE:
+    if status not in LIVE and status != "interrupted":
         raise ConfigError(f"run {row['id']} already ended {status}; nothing to cancel")
     journal.request_cancel(row["id"])
     journal.commit()
-    if row["pid"]:  # else the journal request reaches it on its next heartbeat
+    local = row.get("lease_host") in (None, HOST)  # a pid on another host is not ours to signal
+    if row["pid"] and local:  # else the journal request reaches its lease thread
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(row["pid"], signal.SIGTERM)
     return row["id"], True
+
+
+def _take_over(journal: Journal, run_id: str) -> bool:
+    """Own an interrupted run to mark it cancelled; False if a live owner got it first."""
+    try:
+        journal.acquire_lease(run_id)
+    except LeaseHeld:
+        return False  # e.g. a resume took it a moment ago: ask that owner to stop instead
+    return True

@@ -1,16 +1,21 @@
 """Resuming a journaled run: whether it may be resumed, and resuming it.
 
-See docs/runs.md for how a resume finds finished work (`_replay`).
+See docs/runs.md for how a resume finds finished work (`_replay`). Whether
+another process still owns the run is said here early, but decided when the
+run starts: `restart_run` takes the lease with a compare-and-set, so of two
+resumes started together exactly one runs (`_journal/_lease.py`).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ._errors import ConfigError
 from ._journal import Journal, effective_status
+from ._journal._lease import LeaseHeld
 from ._models import Model
 from ._options import RunOptions
 from ._rights import check_unchanged
@@ -35,6 +40,10 @@ def prepare_resume(
     """
     row = journal.get_run(ref)
     status = effective_status(row)
+    if status in ("running", "pending") and row.get("lease_renewed_at") is not None:
+        raise LeaseHeld(  # named here; the lease itself is taken, atomically, at the start
+            row["id"], row["lease_host"], row["lease_pid"], time.time() - row["lease_renewed_at"]
+        )
     if status not in RESUMABLE:
         why = "is still running" if status in ("running", "pending") else f"ended {status}"
         raise ConfigError(

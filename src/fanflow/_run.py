@@ -176,7 +176,9 @@ class Run(RunRecord):
         (a library caller's task), the `CancelledError` goes on to the caller; without
         (the CLI, which prints the report and exits 130), the report is returned.
         """
-        started = self._journal_start()
+        started = self._journal_start()  # takes the run's lease (or raises LeaseHeld)
+        if self.mode == "resume":  # what the journal holds now that we own it, not before
+            self.replay = Replay(self.journal, self.run_id)
         status, result, error = "failed", None, None
         scheduler: Scheduler | None = None
         failure: FanflowError | None = None

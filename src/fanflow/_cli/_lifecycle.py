@@ -10,6 +10,7 @@ from rich.console import Console
 
 from .._budget import parse_tokens, parse_usd
 from .._journal import Journal, effective_status
+from .._journal._lease import HARD_STOP_AFTER_S
 from .._journal._lifecycle import LIVE
 from .._liveness import request_stop
 from .._report import build_report
@@ -20,7 +21,8 @@ from ._run_cmd import execute_in_foreground, print_report, run_in_background
 
 RunRef = Annotated[str, typer.Argument(metavar="RUN", help="A run id (or prefix), or 'last'.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the JSON report.")]
-CANCEL_WAIT_S = 5.0
+CANCEL_WAIT_S = HARD_STOP_AFTER_S + 5.0
+"""Long enough for a stalled run to be stopped by force (`_journal/_lease.py`)."""
 
 
 def watch_command(run: RunRef = "last", as_json: AsJson = False) -> None:

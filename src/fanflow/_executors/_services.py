@@ -18,6 +18,7 @@ from .._commands import Commands
 from .._journal import Journal
 from .._models import AdaptiveLimit, Model, Price, SharedBackoff, Usage, resolve_model
 from .._permissions import Permissions
+from .._replay import AgentEffects
 from .._workspace import Workspace
 
 
@@ -70,9 +71,10 @@ class RunServices:
     def model(self, spec: AgentSpec) -> Model:
         return self.models.get(spec.model)
 
-    def tools(self, spec: AgentSpec) -> AgentTools:
+    def tools(self, spec: AgentSpec) -> AgentEffects:
         """The agent's granted workspace tools, under the run's permission mode."""
-        return AgentTools(self.workspace, spec.tools, self.commands, self.permissions, spec.who)
+        tools = AgentTools(self.workspace, spec.tools, self.commands, self.permissions, spec.who)
+        return AgentEffects(tools, self.journal, spec.run_id, spec.agent_id)  # no redone effects
 
     def before_request(self) -> None:
         """Raises `BudgetExceeded` when the run may start no new request."""

@@ -151,10 +151,60 @@ def _m003_approvals(db: sqlite3.Connection) -> None:
     )
 
 
+def _m004_run_leases(db: sqlite3.Connection) -> None:
+    """A run's owner (lease and fencing token) and how far each script tool call got.
+
+    New tables, not new columns: `runs` and `tool_calls` stay as pinned.
+    `tool_call_states`: `started` is journaled before a side effect and `done`
+    after, so a crash in between is told apart from a call that never began;
+    `exact` says the stored result is what the script saw (nothing redacted),
+    `result_sha` fingerprints what it saw when it is not. `agent_effects`: the
+    same for an agent's side-effect tool calls, in the order of its latest
+    attempt, so a re-run agent does not redo what its earlier attempt did.
+    """
+    _execute_all(
+        db,
+        """
+        CREATE TABLE leases (
+            run_id TEXT PRIMARY KEY REFERENCES runs(id),
+            token INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            acquired_at REAL NOT NULL,
+            renewed_at REAL NOT NULL,
+            released_at REAL
+        );
+        CREATE TABLE tool_call_states (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            seq INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            exact INTEGER NOT NULL DEFAULT 1,
+            result_sha TEXT,
+            PRIMARY KEY (run_id, seq)
+        );
+        CREATE TABLE agent_effects (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            agent_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            args_hash TEXT NOT NULL,
+            state TEXT NOT NULL,
+            result TEXT,
+            is_error INTEGER NOT NULL DEFAULT 0,
+            exact INTEGER NOT NULL DEFAULT 1,
+            result_sha TEXT,
+            at REAL NOT NULL,
+            PRIMARY KEY (run_id, agent_id, seq)
+        )
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_resume", _m002_resume),
     ("003_approvals", _m003_approvals),
+    ("004_run_leases", _m004_run_leases),
 ]
 
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 import weakref
 from pathlib import Path
@@ -22,6 +23,7 @@ from .._models._base import TOKEN_FIELDS
 from ._encode import Exact, Stored, sql_params, stored_json
 from ._files import create_private, make_private
 from ._full import JournalFull, JournalTooNew, disk_guard
+from ._lease import LeaseLost, Renewer, acquire, check_token
 from ._lifecycle import LifecycleRecords
 from ._schema import TooNew, migrate
 
@@ -32,11 +34,19 @@ _OPEN: weakref.WeakSet[Journal] = weakref.WeakSet()
 def close_all() -> None:
     """Commit and close every open journal (the CLI exits without finalization)."""
     for journal in list(_OPEN):
-        with contextlib.suppress(sqlite3.Error):
+        # a lost lease or full disk was already said by the command; exiting must not trace
+        with contextlib.suppress(sqlite3.Error, JournalFull, LeaseLost):
             journal.close()
 
 
 FINISHED = ("succeeded", "partial", "failed", "budget_exceeded", "cancelled", "refused")
+
+
+_RUN_COLUMNS = (
+    "r.*, l.host AS lease_host, l.pid AS lease_pid, l.renewed_at AS lease_renewed_at,"
+    " l.released_at AS lease_released_at FROM runs r LEFT JOIN leases l ON l.run_id = r.id"
+)
+"""A run's row with its lease: who owns it, and whether it is `interrupted`."""
 
 
 def default_home() -> Path:
@@ -63,8 +73,16 @@ class Journal(LifecycleRecords):
                 f"cannot create {self.path.parent}: {exc}; set FANFLOW_HOME"
             ) from None
         self._flush: asyncio.TimerHandle | None = None
-        self._broken: JournalFull | None = None
-        """Set when a batched commit found the disk full: every later write says so."""
+        self._pending: list[tuple[str, tuple]] = []
+        self._pending_lock = threading.Lock()
+        """The lease thread may take the batch when it stops the run by force."""
+        """Writes queued for the next batch, parameters already redacted."""
+        self._broken: JournalFull | LeaseLost | None = None
+        """Set when a batched commit found the disk full or the lease lost: every
+        later write says so."""
+        self._lease: tuple[str, int] | None = None
+        """(run id, fencing token) while this journal owns a run."""
+        self._renewer: Renewer | None = None
         self._run_hint: str | None = None
         """The run last written, named in the disk-full line's `fanflow resume RUN`."""
         on_disk = str(self.path) != ":memory:"
@@ -96,42 +114,100 @@ class Journal(LifecycleRecords):
 
     def close(self) -> None:
         """Commit, then close; the last connection to close checkpoints the WAL."""
-        self.commit()
-        self.db.close()
-        _OPEN.discard(self)
+        try:
+            self.commit()
+        finally:
+            self._end_lease()
+            self._conn.close()
+            _OPEN.discard(self)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for reads: what this process wrote is committed first, so a
+        read sees it (and no transaction is ever left open while the caller goes on)."""
+        if self._pending:
+            self.commit()
+        return self._conn
+
+    @db.setter
+    def db(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
 
     def _write(self, sql: str, params: tuple = (), *, flush: bool = False) -> int:
-        """Write inside a short batch: committed within FLUSH_S, or now when `flush`.
+        """Queue a write; it is committed within FLUSH_S, or now when `flush` (then the
+        statement's row count is returned).
 
-        Batching keeps a commit per agent event off the event loop's hot path;
-        a crash loses at most the last FLUSH_S of records (resume redoes those
-        agents), and other processes see writes that much later.
+        Batching keeps a commit per agent event off the event loop's hot path; a
+        crash loses at most the last FLUSH_S of records (resume redoes those
+        agents), and other processes see writes that much later. The batch is
+        held in memory and written in one short transaction at flush time, never
+        as an open transaction across the loop's other work: a stalled loop then
+        holds no lock, and other fanflow commands never meet "database is locked".
         """
         if self._broken is not None:
             raise self._broken
-        with disk_guard(self.path, self._run_hint):
-            if not self.db.in_transaction:
-                self.db.execute("BEGIN")
-            rows = self.db.execute(sql, sql_params(params)).rowcount
+        self._queue(sql, sql_params(params))
         if flush:
-            self.commit()
-            return rows
+            return self._flush_now()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self.commit()
-            return rows
+            return self._flush_now()
         if self._flush is None:
             self._flush = loop.call_later(FLUSH_S, self._batch_commit)
+        return 0
+
+    def _queue(self, sql: str, params: tuple) -> None:
+        with self._pending_lock:
+            self._pending.append((sql, params))
+
+    def take_pending(self) -> list[tuple[str, tuple]]:
+        """The queued statements, now no longer queued (each is written once, by one taker)."""
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+        return batch
+
+    def _flush_now(self) -> int:
+        """Write the queued statements in one transaction; the last one's row count.
+
+        While this journal holds a run's lease, the transaction first checks the
+        fencing token (`_lease.check_token`): a stale owner's batch is refused whole.
+        """
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        if self._broken is not None:
+            raise self._broken
+        batch = self.take_pending()
+        if not batch:
+            return 0
+        rows = 0
+        db = self._conn
+        with disk_guard(self.path, self._run_hint):
+            if not db.in_transaction:
+                db.execute("BEGIN IMMEDIATE")
+            try:
+                if self._lease is not None:
+                    check_token(db, *self._lease)
+                for sql, params in batch:
+                    rows = db.execute(sql, params).rowcount
+                db.execute("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                if isinstance(exc, LeaseLost):
+                    self._broken = exc  # every later write of this process is refused too
+                    self._end_lease()
+                raise
         return rows
 
     def _batch_commit(self) -> None:
         # a timer callback: an exception here would only be logged by the loop, so a
-        # full disk is kept and raised by the next write (and commit) instead
+        # full disk or a lost lease is kept and raised by the next write (and commit)
         self._flush = None
         try:
             self.commit()
-        except JournalFull as exc:
+        except (JournalFull, LeaseLost) as exc:
             self._broken = exc
 
     def commit(self) -> None:
@@ -140,9 +216,39 @@ class Journal(LifecycleRecords):
             self._flush = None
         if self._broken is not None:
             raise self._broken
-        if self.db.in_transaction:
+        if self._pending:
+            self._flush_now()
+        if self._conn.in_transaction:  # one a caller opened on the connection itself
             with disk_guard(self.path, self._run_hint):
-                self.db.execute("COMMIT")
+                self._conn.execute("COMMIT")
+
+    # the run's lease ---------------------------------------------------------
+    def acquire_lease(self, run_id: str) -> int:
+        """Own `run_id` from now on (`LeaseHeld` if a live process does); the token."""
+        self.commit()
+        self._end_lease()
+        token = acquire(self._conn, run_id)
+        self._lease = (run_id, token)
+        if str(self.path) != ":memory:":  # another connection would see another database
+            self._renewer = Renewer(self.path, run_id, token, take_pending=self.take_pending)
+            self._renewer.start()
+        return token
+
+    def lease_lost(self) -> bool:
+        return self._renewer is not None and self._renewer.lost
+
+    def _release_lease(self, run_id: str) -> None:
+        """Queue the release with the run's last write (so it is fenced like it)."""
+        if self._lease is not None and self._lease[0] == run_id:
+            self._queue(
+                "UPDATE leases SET released_at=? WHERE run_id=? AND token=?",
+                (time.time(), run_id, self._lease[1]),
+            )
+
+    def _end_lease(self) -> None:
+        if self._renewer is not None:
+            self._renewer.end()
+        self._renewer, self._lease = None, None
 
     # runs -----------------------------------------------------------------
     def create_run(
@@ -180,6 +286,7 @@ class Journal(LifecycleRecords):
 
     def start_run(self, run_id: str) -> None:
         self._run_hint = run_id
+        self.acquire_lease(run_id)
         now = time.time()
         self._write(
             "UPDATE runs SET status='running', started_at=?, heartbeat_at=?, pid=? WHERE id=?",
@@ -190,26 +297,33 @@ class Journal(LifecycleRecords):
     def finish_run(
         self, run_id: str, status: str, *, result: Any = None, error: str | None = None
     ) -> None:
-        self._write(
+        if self._broken is not None:
+            raise self._broken
+        self._queue(
             "UPDATE runs SET status=?, ended_at=?, result_json=?, error=? WHERE id=?",
-            (Exact(status), time.time(), _dumps(result), error, Exact(run_id)),
-            flush=True,
+            sql_params((Exact(status), time.time(), _dumps(result), error, Exact(run_id))),
         )
+        self._release_lease(run_id)  # in the same fenced transaction as the end
+        self._flush_now()
+        if self._lease is not None and self._lease[0] == run_id:
+            self._end_lease()
 
     def get_run(self, ref: str) -> dict[str, Any]:
         if ref == "last":
-            row = self.db.execute("SELECT * FROM runs ORDER BY created_at DESC LIMIT 1").fetchone()
+            row = self.db.execute(
+                f"SELECT {_RUN_COLUMNS} ORDER BY r.created_at DESC LIMIT 1"
+            ).fetchone()
             if row is None:
                 raise ConfigError("no runs yet; start one with: fanflow run SCRIPT")
         else:
-            row = self.db.execute("SELECT * FROM runs WHERE id=?", (ref,)).fetchone()
+            row = self.db.execute(f"SELECT {_RUN_COLUMNS} WHERE r.id=?", (ref,)).fetchone()
             if row is None:
                 row = self._unique_prefix(ref)
         return dict(row)
 
     def _unique_prefix(self, ref: str) -> sqlite3.Row:
         rows = self.db.execute(
-            "SELECT * FROM runs WHERE id LIKE ? LIMIT 2", (ref.replace("%", "") + "%",)
+            f"SELECT {_RUN_COLUMNS} WHERE r.id LIKE ? LIMIT 2", (ref.replace("%", "") + "%",)
         ).fetchall()
         if len(rows) == 1:
             return rows[0]
@@ -218,7 +332,8 @@ class Journal(LifecycleRecords):
 
     def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self.db.execute(
-            "SELECT r.*, "
+            "SELECT r.*, l.host AS lease_host, l.pid AS lease_pid,"
+            " l.renewed_at AS lease_renewed_at, l.released_at AS lease_released_at,"
             " (SELECT COUNT(*) FROM agents a WHERE a.run_id=r.id) AS n_agents,"
             " (SELECT COUNT(*) FROM agents a WHERE a.run_id=r.id AND a.status='succeeded')"
             "   AS n_ok,"
@@ -226,7 +341,7 @@ class Journal(LifecycleRecords):
             "   AS n_failed,"
             " (SELECT COALESCE(SUM(input_tokens + output_tokens + cache_read_input_tokens"
             "   + cache_creation_input_tokens), 0) FROM usage u WHERE u.run_id=r.id) AS tokens "
-            "FROM runs r ORDER BY created_at DESC LIMIT ?",
+            "FROM runs r LEFT JOIN leases l ON l.run_id = r.id ORDER BY r.created_at DESC LIMIT ?",
             (limit,),
         ).fetchall()
         return [dict(r) for r in rows]
@@ -358,6 +473,7 @@ class Journal(LifecycleRecords):
         return self._write(
             "UPDATE agents SET status=?, ended_at=? WHERE run_id=? AND status='pending'",
             (Exact(status), time.time(), Exact(run_id)),
+            flush=True,  # the count is needed now
         )
 
     def events_of_kind(self, run_id: str, kind: str) -> list[dict[str, Any]]:
