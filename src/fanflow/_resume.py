@@ -15,7 +15,7 @@ from ._options import RunOptions
 from ._run import Run
 from ._script import Sandbox
 
-RESUMABLE = ("interrupted", "cancelled", "failed", "budget_exceeded", "partial")
+RESUMABLE = ("interrupted", "cancelled", "failed", "budget_exceeded", "partial", "paused")
 
 
 def prepare_resume(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ._agents import AgentRegistry
+from ._breaker import PAUSED, is_pause
 from ._bridge import host_functions
 from ._budget import Budget
 from ._commands import Commands
@@ -197,6 +198,8 @@ class Run(RunRecord):
             if failure is None:
                 result = outcome.value
                 status = self._status(scheduler)
+            elif is_pause(scheduler.fatal):
+                status = PAUSED  # the account stopped it (the breaker): resumable, not a bug
             elif scheduler.budget_hit is not None and scheduler.fatal is None:
                 status = "budget_exceeded"  # the script died of the budget stop, not a bug
             stop = scheduler.fatal or scheduler.budget_hit or failure
@@ -235,6 +238,8 @@ class Run(RunRecord):
         )
 
     def _status(self, scheduler: Scheduler) -> str:
+        if is_pause(scheduler.fatal):
+            return PAUSED
         if scheduler.fatal is not None:
             return "failed"
         if scheduler.budget_hit is not None:
