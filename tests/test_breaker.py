@@ -152,3 +152,15 @@ async def test_a_paused_run_resumes_without_paying_again(api, tmp_path):
     assert second["status"] == "succeeded", second["errors"]
     answered_again = len([r for r in _calls(api) if r.status == 200]) - paid
     assert answered_again == 61 - ANSWERED + 1  # the rest and the synthesis, nothing twice
+
+
+async def test_the_synthesizer_does_not_run_when_every_agent_before_it_failed(api):
+    api.faults = Faults(fail_status=400)  # every agent fails on its own, no account stop
+    journal = Journal()
+    script = FAN_OUT.split("\n", 1)[1]  # no warm-up: its failure would end the script first
+    report = await run(script, model_name=ANTHROPIC, concurrency=CONCURRENCY, journal=journal)
+    assert report["status"] == "failed"
+    agents = journal.agents(report["run_id"])
+    assert not [a for a in agents if a["label"] == "synthesis"]
+    assert len(_calls(api)) == 60  # one per agent, none for a synthesis of nothing
+    assert "synthesize() not run" in " ".join(e["error"] for e in report["errors"])
