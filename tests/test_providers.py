@@ -202,10 +202,11 @@ def test_price_table_and_config_override(tmp_path):
 
     usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
     assert price_for("anthropic:claude-sonnet-4-5-20250929").cost(usage) == 18.0
-    assert price_for("anthropic:claude-opus-4-8") is None
+    assert price_for("anthropic:claude-opus-4-8").cost(usage) == 30.0  # the docs' model
+    assert price_for("anthropic:claude-unlisted-1-0") is None  # never a guess
     (tmp_path / ".fanflow").mkdir()
     (tmp_path / ".fanflow" / "config.toml").write_text(
-        '[prices."anthropic:claude-opus-4-8"]\ninput = 5\noutput = 25\n'
+        '[prices."anthropic:claude-opus-4-8"]\ninput = 1\noutput = 2\n'
     )
     prices = load_config(tmp_path).prices
-    assert price_for("anthropic:claude-opus-4-8", prices).cost(usage) == 30.0
+    assert price_for("anthropic:claude-opus-4-8", prices).cost(usage) == 3.0  # config wins

@@ -158,7 +158,7 @@ class Run(RunRecord):
             estimated_models=self.models,
         )
         report = await twin.execute(sandbox, propagate_cancel=True)
-        summary = summarize(journal, self.run_id, report, assumptions)
+        summary = summarize(journal, self.run_id, report, assumptions, twin.models.worst)
         journal.close()
         return summary
 
