@@ -10,11 +10,12 @@ attempts were made.
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
 from fakeapi import FakeAPI, Faults
-from helpers import REPO, run
+from helpers import EXAMPLE, REPO, run
 
 from fanflow import AccountStop, RetryableModelError, resume
 from fanflow._journal import Journal
@@ -164,3 +165,42 @@ async def test_the_synthesizer_does_not_run_when_every_agent_before_it_failed(ap
     assert not [a for a in agents if a["label"] == "synthesis"]
     assert len(_calls(api)) == 60  # one per agent, none for a synthesis of nothing
     assert "synthesize() not run" in " ".join(e["error"] for e in report["errors"])
+
+
+def _sections(result: str) -> dict[str, set[str]]:
+    """The claim ids under each heading of the race-audit report."""
+    found: dict[str, set[str]] = {}
+    heading = "confirmed"
+    for line in result.splitlines():
+        if line.startswith("## "):
+            heading = line[3:].split(":")[0].split(" by ")[0].lower()
+        found.setdefault(heading, set()).update(re.findall(r"^- \[(\w+\d)\]", line))
+    return found
+
+
+@pytest.mark.parametrize("via", ["plugin", "model"])
+async def test_race_audit_shows_claims_whose_reviewer_could_not_run_as_unverified(monkeypatch, via):
+    from race_oracle import OracleModel
+
+    from fanflow import RunOptions
+    from fanflow._run import execute_script
+
+    down = {"R4", "FP2"}  # a real bug and a false positive, both weak, both reviewed
+    if via == "plugin":
+        monkeypatch.setenv("RACE_ORACLE_UNREACHABLE", ",".join(sorted(down)))
+        report = await run(EXAMPLE.read_text(), model_name="race-oracle")
+    else:
+        report = await execute_script(
+            EXAMPLE.read_text(),
+            RunOptions(model="race-oracle", workspace=str(REPO)),
+            journal=Journal(),
+            models={"race-oracle": OracleModel(unreachable=frozenset(down))},
+        )
+    assert report["status"] == "partial"
+    result = report["result"]
+    assert result.startswith("# Report: 4 confirmed finding(s), 2 refuted, 2 unverified")
+    sections = _sections(result)
+    assert sections["unverified"] == down
+    assert not down & sections["refuted"]  # never counted as refuted
+    assert not down & sections["confirmed"]  # nor as confirmed
+    assert sections["refuted"] == {"FP1", "FP3"}
