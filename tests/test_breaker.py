@@ -204,3 +204,42 @@ async def test_race_audit_shows_claims_whose_reviewer_could_not_run_as_unverifie
     assert not down & sections["refuted"]  # never counted as refuted
     assert not down & sections["confirmed"]  # nor as confirmed
     assert sections["refuted"] == {"FP1", "FP3"}
+
+
+def test_the_cli_exits_3_with_the_cause_in_one_line_and_show_says_paused(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    port = _closed_port()
+    env = {
+        **os.environ,
+        "ANTHROPIC_API_KEY": KEY,
+        "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "FANFLOW_HOME": str(tmp_path / "home"),
+    }
+    script = tmp_path / "w.py"
+    script.write_text(FAN_OUT + "\n")
+
+    def fanflow(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "fanflow", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            stdin=subprocess.DEVNULL,
+        )
+
+    proc = fanflow("run", str(script), "--model", ANTHROPIC, "--yes", "--json")
+    assert proc.returncode == 3, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["status"] == "paused"
+    assert (
+        f"cannot reach 127.0.0.1:{port} (connection refused) after 3 tries"
+        in (report["errors"][-1]["error"])
+    )
+    shown = fanflow("show", report["run_id"])
+    assert "paused" in shown.stdout and f"127.0.0.1:{port}" in shown.stdout
