@@ -243,3 +243,55 @@ def test_the_cli_exits_3_with_the_cause_in_one_line_and_show_says_paused(tmp_pat
     )
     shown = fanflow("show", report["run_id"])
     assert "paused" in shown.stdout and f"127.0.0.1:{port}" in shown.stdout
+
+
+@pytest.mark.parametrize("kind", ["credit", "usage_limit", "spend_limit", "revoked", "billing"])
+async def test_the_fake_answers_account_failures_in_each_providers_wire_format(api, kind):
+    import anthropic
+    import openai
+
+    api.faults = Faults(account=kind)
+    claude = anthropic.AsyncAnthropic(api_key=KEY, base_url=api.url, max_retries=0)
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        await claude.messages.create(
+            model="claude-sonnet-4-6", max_tokens=10, messages=[{"role": "user", "content": "x"}]
+        )
+    error = caught.value
+    status = {"credit": 400, "usage_limit": 400, "spend_limit": 429, "revoked": 401}
+    assert error.status_code == status.get(kind, 402)
+    assert error.body["type"] == "error" and set(error.body["error"]) == {"type", "message"}
+    assert error.response.headers["request-id"].startswith("req_")
+    if kind == "spend_limit":
+        assert float(error.response.headers["retry-after"]) >= 3600
+    else:
+        assert error.response.headers["x-should-retry"] == "false"
+    await claude.close()
+
+    gpt = openai.AsyncOpenAI(api_key=KEY, base_url=api.url + "/v1", max_retries=0)
+    with pytest.raises(openai.APIStatusError) as caught:
+        await gpt.chat.completions.create(
+            model="gpt-5-mini", messages=[{"role": "user", "content": "x"}]
+        )
+    error = caught.value
+    assert error.status_code == (401 if kind == "revoked" else 429)
+    assert set(error.body) == {"message", "type", "param", "code"}  # the SDK unwraps "error"
+    assert error.response.headers["x-request-id"]
+    if kind in ("credit", "usage_limit"):
+        assert error.body["code"] == error.body["type"] == "insufficient_quota"
+    await gpt.close()
+
+
+async def test_the_race_audit_pauses_on_an_exhausted_account_without_its_synthesis(monkeypatch):
+    from race_oracle import OracleModel
+
+    async with FakeAPI(api_key=KEY, brain=OracleModel()) as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        server.faults = Faults(account="credit", account_after=6)
+        journal = Journal()
+        report = await run(EXAMPLE.read_text(), model_name=ANTHROPIC, journal=journal)
+    assert report["status"] == "paused"
+    agents = journal.agents(report["run_id"])
+    assert not [a for a in agents if a["status"] == "failed"]
+    assert not [a for a in agents if a["agent_type"] == "synthesizer"]
+    assert report["result"] is None  # no report of half an audit
