@@ -12,6 +12,7 @@ so CPU time (its own plus its sandbox worker's) and peak RSS are its own.
     python bench/suite.py            # a (100, 1000), b, c, d, e
     python bench/suite.py --full     # also a at N = 10,000 (several minutes)
     python bench/suite.py c e        # only these scenarios
+    python bench/suite.py h i        # issue 15's quota stop and closed port (bench/breaker.py)
 """
 
 from __future__ import annotations
@@ -268,6 +269,11 @@ TARGETS = [
     ("c_fanflow_wall_over_bound", "<=", 1.1, "(c) wall <= 1.1 x the limit's bound"),
     ("d_fanflow_completed_share", ">=", 1.0, "(d) 100% of units complete"),
     ("e_prefix_read_from_cache_agents_2_to_n", ">=", 0.9, "(e) >= 90% of prefix from cache"),
+    *(
+        (f"h_{case}_requests_after_first_refusal", "<=", 16, f"(h) {case} <= 16 after")
+        for case in ("anthropic_credit", "anthropic_spend_limit_429", "openai_insufficient_quota")
+    ),
+    ("i_closed_port_seconds_to_stop", "<=", 10, "(i) closed port stops in <= 10 s"),
 ]
 
 
@@ -299,6 +305,13 @@ def main() -> None:
         figures.update(asyncio.run(scenario_d()))
     if "e" in chosen:
         figures.update(asyncio.run(scenario_e()))
+    if chosen & {"h", "i"}:  # issue 15's account stops live in bench/breaker.py
+        import breaker
+
+        if "h" in chosen:
+            figures.update(asyncio.run(breaker.scenario_h()))
+        if "i" in chosen:
+            figures.update(asyncio.run(breaker.scenario_i()))
     publish(figures, "suite" if chosen == set("abcde") else "suite-" + "".join(sorted(chosen)))
     print_targets(figures)
 

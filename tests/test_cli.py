@@ -49,7 +49,7 @@ def test_run_json_returns_the_design_object():
     assert list(report) == DESIGN_KEYS
     assert report["status"] == "succeeded"
     assert report["model"] == "race-oracle" and "planted" in report["scripted"]
-    assert report["agents"] == {"spawned": 21, "succeeded": 21, "failed": 0}
+    assert report["agents"] == {"spawned": 21, "succeeded": 21, "failed": 0, "retried": 0}
     assert [p["name"] for p in report["phases"]] == ["audit", "review", "report"]
     assert list(report["phases"][0]) == ["name", "agents", "input_tokens", "output_tokens"]
     assert list(report["usage"]) == [

@@ -156,7 +156,8 @@ async def test_do_plans_runs_and_reports_on_anthropic_against_the_fake_api(tmp_p
     assert code == 0, err.decode()
     report = json.loads(out)
     assert report["status"] == "succeeded" and report["model"] == "anthropic:claude-opus-4-8"
-    assert report["agents"] == {"spawned": 5, "succeeded": 5, "failed": 0}  # 4 files + merge
+    # 4 files + merge
+    assert report["agents"] == {"spawned": 5, "succeeded": 5, "failed": 0, "retried": 0}
     assert report["phases"][0]["name"] == "plan"  # the lead model's spend is in the report
     assert report["phases"][0]["input_tokens"] > 0
     shown = fanflow("show", report["run_id"], "--script", env={"FANFLOW_HOME": str(tmp_path)})
@@ -184,7 +185,7 @@ def test_do_on_test_runs_end_to_end_one_agent_per_file(tmp_path, workspace):
     assert report["status"] == "succeeded" and report["model"] == "test"
     assert report["scripted"].startswith("model test is scripted")
     assert [p["name"] for p in report["phases"]] == ["plan", "units", "merge"]
-    assert report["agents"] == {"spawned": 5, "succeeded": 5, "failed": 0}
+    assert report["agents"] == {"spawned": 5, "succeeded": 5, "failed": 0, "retried": 0}
     assert report["result"]["summary"].startswith("test model answer")
     answers = report["result"]["answers"]
     assert sorted(answers) == ["README.md", "src/a.py", "src/b.py", "src/c.py"]
@@ -271,7 +272,7 @@ async def test_budget_stops_spawning_mid_run_and_resume_with_more_finishes():
     async with Sandbox() as sandbox:
         final = await resumed.execute(sandbox)
     assert final["status"] == "succeeded"
-    assert final["agents"] == {"spawned": 50, "succeeded": 50, "failed": 0}
+    assert final["agents"] == {"spawned": 50, "succeeded": 50, "failed": 0, "retried": 0}
     assert sum(final["usage"][k] for k in ("input_tokens", "output_tokens")) == 50 * 100
 
 

@@ -113,7 +113,7 @@ def test_the_example_plugin_model_fans_out_agents_that_use_its_tool(site, ws):
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["status"] == "succeeded" and report["model"] == "hello:echo"
-    assert report["agents"] == {"spawned": 3, "succeeded": 3, "failed": 0}
+    assert report["agents"] == {"spawned": 3, "succeeded": 3, "failed": 0, "retried": 0}
     assert "hello plugin's echo model" in report["scripted"]
     counts = {r["path"]: r["tools"]["word_count"]["words"] for r in report["result"]}
     assert counts == {"docs/a.md": 3, "docs/b.md": 2, "docs/c.md": 1}

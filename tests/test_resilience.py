@@ -175,7 +175,7 @@ async def test_cli_runs_the_example_on_anthropic_against_the_fake_api(tmp_path):
     report = json.loads(out)
     assert report["status"] == "succeeded"
     assert report["result"].startswith("# Report: 5 confirmed finding(s), 3 refuted")
-    assert report["usage"]["cost_usd"] is None  # no published price for this model
+    assert report["usage"]["cost_usd"] > 0  # priced from the published table (_pricing)
     assert key not in out.decode() + err.decode()
     assert key.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("fanflow.db*"))
 

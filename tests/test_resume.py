@@ -99,7 +99,7 @@ async def test_three_sigkills_then_resume_equals_an_uninterrupted_run(tmp_path):
         resumed = json.loads(out)
         requests = list(api.requests)
     assert resumed["status"] == "succeeded"
-    assert resumed["agents"] == {"spawned": n, "succeeded": n, "failed": 0}
+    assert resumed["agents"] == {"spawned": n, "succeeded": n, "failed": 0, "retried": 0}
     print(f"\nrequests {len(requests)} for {n} agents over {kills} kills")
     assert len(requests) <= n + 16 * kills, len(requests)
     for seen, done in snapshots:
@@ -249,7 +249,7 @@ async def test_resume_replays_tool_calls_and_finished_agents(tmp_path):
     assert report["result"] == [{"done": "first"}, {"done": "second"}]
     assert calls == ["second"]  # the finished agent was not asked again
     assert (tmp_path / "marks.txt").read_text() == "ran\n"  # the command was not run again
-    assert report["agents"] == {"spawned": 2, "succeeded": 2, "failed": 0}
+    assert report["agents"] == {"spawned": 2, "succeeded": 2, "failed": 0, "retried": 0}
 
 
 def test_resume_of_a_finished_run_is_refused(tmp_path):

@@ -99,7 +99,7 @@ async def test_failed_agent_leaves_others_intact():
     report = await run(script, model=probe)
     assert report["status"] == "partial"
     assert report["result"] == [{"v": 1}, {"v": 1}, {"v": 1}, None, {"v": 1}, {"v": 1}]
-    assert report["agents"] == {"spawned": 6, "succeeded": 5, "failed": 1}
+    assert report["agents"] == {"spawned": 6, "succeeded": 5, "failed": 1, "retried": 0}
     [error] = report["errors"]
     assert error["agent"] == 4 and error["phase"] == "main"
     assert "model exploded" in error["error"]

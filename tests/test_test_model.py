@@ -312,7 +312,7 @@ def test_a_run_on_test_reads_answers_by_schema_and_says_it_is_scripted(workspace
     report = run_script(SCRIPT, model=TestModel(), workspace=workspace)
     assert report["status"] == "succeeded"
     assert report["model"] == "test" and "scripted, not an LLM" in report["scripted"]
-    assert report["agents"] == {"spawned": 3, "succeeded": 3, "failed": 0}
+    assert report["agents"] == {"spawned": 3, "succeeded": 3, "failed": 0, "retried": 0}
     assert report["result"].startswith("test model answer") and "read no files" in report["result"]
 
 

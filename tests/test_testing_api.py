@@ -44,7 +44,7 @@ def test_a_function_model_answers_an_auditor_by_schema(workspace):
     report = run_script(f"S = {SCHEMA!r}\n" + FANOUT, model=auditor, workspace=workspace)
     assert report["status"] == "succeeded"
     assert report["result"] == [{"ok": True}, {"ok": False}]
-    assert report["agents"] == {"spawned": 2, "succeeded": 2, "failed": 0}
+    assert report["agents"] == {"spawned": 2, "succeeded": 2, "failed": 0, "retried": 0}
     assert [s for _, s in seen] == [SCHEMA, SCHEMA] and report["model"] == "function"
     assert report["scripted"] is None  # a function the user wrote is not disclosed as ours
 

@@ -72,7 +72,13 @@ async def reviewed(audit):
             for f in weak
         ]
     )
-    return {"findings": report["findings"], "verdicts": [v for v in verdicts if v]}
+    # a reviewer that could not run (None) leaves its claim unverified, never refuted
+    checked = [
+        verdicts[i]
+        or {"id": f["id"], "verdict": "unverified", "reason": "the reviewer could not run"}
+        for i, f in enumerate(weak)
+    ]
+    return {"findings": report["findings"], "verdicts": checked}
 
 
 files_done = [r for r in await gather([reviewed(a) for a in audits]) if r]

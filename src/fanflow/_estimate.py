@@ -51,21 +51,39 @@ class Assumptions:
         return asdict(self)
 
 
+@dataclass
+class WorstCase:
+    """What the estimated calls could cost if every one wrote its whole `max_tokens`:
+    the reservation a budget makes before each call (DESIGN §9), added up."""
+
+    tokens: int = 0
+    cost_usd: float | None = 0.0
+
+    def add(self, tokens: int, cost: float | None) -> None:
+        self.tokens += tokens
+        self.cost_usd = None if self.cost_usd is None or cost is None else self.cost_usd + cost
+
+
 class EstimatingModel(Model):
     """Stands in for `like` during an estimate; never calls out."""
 
-    def __init__(self, like: Model, assumptions: Assumptions) -> None:
+    def __init__(
+        self, like: Model, assumptions: Assumptions, worst: WorstCase | None = None
+    ) -> None:
         self.name = like.name
         self.context_tokens = like.context_tokens
         self.supports_mid_system = like.supports_mid_system
         self._like, self._assume = like, assumptions
         self._spread = Spread(assumptions.list_items)
+        self.worst = worst if worst is not None else WorstCase()
 
     def price(self, usage: Usage) -> float | None:
         return self._like.price(usage)
 
     async def request(self, req: ModelRequest) -> ModelResponse:
         usage = Usage(input_tokens=billed_input(req))
+        ceiling = Usage(input_tokens=usage.input_tokens, output_tokens=req.max_tokens)
+        self.worst.add(usage.input_tokens + req.max_tokens, self._like.price(ceiling))
         calls = first_reads(req, "est") or (
             _rewrites(req) if any(t.name == "write" for t in req.tools) else []
         )
@@ -149,10 +167,12 @@ class EstimatingModels:
     def __init__(self, real: Any, assumptions: Assumptions) -> None:
         self._real, self._assume = real, assumptions
         self._models: dict[str, Model] = {}
+        self.worst = WorstCase()
+        """Every estimated call at its `max_tokens`, all models together."""
 
     def get(self, name: str) -> Model:
         if name not in self._models:
-            self._models[name] = EstimatingModel(self._real.get(name), self._assume)
+            self._models[name] = EstimatingModel(self._real.get(name), self._assume, self.worst)
         return self._models[name]
 
     async def aclose(self) -> None:
@@ -160,9 +180,14 @@ class EstimatingModels:
 
 
 def summarize(
-    journal: Any, run_id: str, report: dict[str, Any], assumptions: Assumptions
+    journal: Any,
+    run_id: str,
+    report: dict[str, Any],
+    assumptions: Assumptions,
+    worst: WorstCase | None = None,
 ) -> dict[str, Any]:
-    """The estimate as data: per phase and total agents, tokens and cost."""
+    """The estimate as data: per phase and total agents, tokens and cost, and the worst
+    case (every call writing its `max_tokens`)."""
     costs: dict[str, float | None] = {}
     for row in journal.usage_rows(run_id):
         known = costs.get(row["phase"], 0.0)
@@ -193,6 +218,10 @@ def summarize(
         "input_tokens": sum(p["input_tokens"] for p in phases),
         "output_tokens": sum(p["output_tokens"] for p in phases),
         "cost_usd": total_cost,
+        "worst_case": {
+            "tokens": worst.tokens if worst else None,
+            "cost_usd": worst.cost_usd if worst else None,
+        },
         "complete": not failed,
         "note": (
             f"the script stopped under the estimating model: {report['errors'][-1]['error']}; "

@@ -2,7 +2,9 @@
 
 An agent's own failure fails that agent. A budget stop ends the run's spending
 (`budget_exceeded`, resumable), and a failure no other agent can get past (a
-bad key, an exhausted account) makes every later host call raise (`fatal`).
+bad key, an unknown model) makes every later host call raise (`fatal`). An
+account that cannot go on trips the run's breaker (`_breaker`): the same stop,
+but the run pauses and its stopped agents are `not_run`, not failed.
 The envelopes returned, `{ok, value | error}`, are what the script sees.
 """
 
@@ -13,6 +15,7 @@ from typing import Any
 from ._admission import Spawn
 from ._agents import AgentOutcome
 from ._agents._spec import ACCOUNT_STOP, BUDGET, FATAL
+from ._breaker import Breaker
 from ._budget import BudgetExceeded
 from ._errors import AccountStop, FanflowError
 from ._journal import Journal
@@ -28,6 +31,7 @@ class Outcomes:
         self.budget_hit: BudgetExceeded | None = None
         self.failure_messages: set[str] = set()
         self.unit_failures: list[dict[str, Any]] = []
+        self.breaker = Breaker(journal, run_id)
 
     def stop(self, error: FanflowError, phase: str) -> None:
         """Nothing more may run: the first such error is the run's."""
@@ -37,6 +41,9 @@ class Outcomes:
 
     def refusal(self, spawn: Spawn) -> dict[str, Any] | None:
         """The envelope of an agent that may not start now the run is stopping, else None."""
+        if self.breaker.tripped:  # an account stop: nothing failed, the run pauses
+            self.fatal = self.fatal or self.breaker.cause
+            return self.failed(spawn, f"not run: {self.breaker.cause}", status="not_run")
         if self.fatal is not None:
             return self.failed(spawn, f"not run: {self.fatal}")
         if self.budget_hit is not None:
@@ -61,18 +68,26 @@ class Outcomes:
                 self.budget_hit = BudgetExceeded(error)
                 self.journal.event(self.run_id, "budget", error, phase=spawn.spec.phase)
             return self.failed(spawn, f"stopped: {error}", status="not_run")
-        if kind in (FATAL, ACCOUNT_STOP):  # no other agent can get past this: stop spending
-            stop = AccountStop if kind == ACCOUNT_STOP else FatalModelError
-            self.stop(stop(error), spawn.spec.phase)
-        return self.failed(spawn, error)
+        if kind == ACCOUNT_STOP:  # the account cannot go on: the run pauses, nothing failed
+            self.fatal = self.fatal or self.breaker.trip(AccountStop(error), spawn.spec.phase)
+            return self.failed(
+                spawn, f"stopped: {error}", status="not_run", attempts=outcome.attempts
+            )
+        if kind == FATAL:  # no other agent can get past this: stop spending
+            self.stop(FatalModelError(error), spawn.spec.phase)
+        return self.failed(spawn, error, attempts=outcome.attempts)
 
-    def failed(self, spawn: Spawn, error: str, status: str = "failed") -> dict[str, Any]:
+    def failed(
+        self, spawn: Spawn, error: str, status: str = "failed", attempts: int = 0
+    ) -> dict[str, Any]:
         spec = spawn.spec
         who = f"agent {spec.agent_id} ({spec.definition.name}"
         who += f", {spec.label})" if spec.label else ")"
         message = f"{who} failed: {error}" if status == "failed" else f"{who} {error}"
         self.failure_messages.add(message)
-        self.journal.finish_agent(self.run_id, spec.agent_id, status, error=error, turns=0)
+        self.journal.finish_agent(
+            self.run_id, spec.agent_id, status, error=error, turns=0, attempts=attempts
+        )
         if status == "failed":
             self.journal.event(
                 self.run_id, "agent_failed", message, agent_id=spec.agent_id, phase=spec.phase

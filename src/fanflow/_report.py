@@ -37,6 +37,7 @@ def build_report(journal: Journal, run_id: str) -> dict[str, Any]:
             "spawned": sum(counts.values()),
             "succeeded": counts.get("succeeded", 0),
             "failed": counts.get("failed", 0),
+            "retried": len({e["agent_id"] for e in journal.events_of_kind(run_id, "retry")}),
         },
         "phases": phases,
         "usage": journal.usage_totals(run_id),

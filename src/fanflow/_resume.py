@@ -22,7 +22,7 @@ from ._rights import check_unchanged
 from ._run import Run
 from ._script import Sandbox
 
-RESUMABLE = ("interrupted", "cancelled", "failed", "budget_exceeded", "partial")
+RESUMABLE = ("interrupted", "cancelled", "failed", "budget_exceeded", "partial", "paused")
 
 
 def prepare_resume(

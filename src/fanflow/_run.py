@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ._agents import AgentRegistry
+from ._breaker import PAUSED, is_pause
 from ._bridge import host_functions
 from ._budget import Budget
 from ._commands import Commands
@@ -161,7 +162,7 @@ class Run(RunRecord):
             estimated_models=self.models,
         )
         report = await twin.execute(sandbox, propagate_cancel=True)
-        summary = summarize(journal, self.run_id, report, assumptions)
+        summary = summarize(journal, self.run_id, report, assumptions, twin.models.worst)
         journal.close()
         return summary
 
@@ -203,6 +204,8 @@ class Run(RunRecord):
             if failure is None:
                 result = outcome.value
                 status = self._status(scheduler)
+            elif is_pause(scheduler.fatal):
+                status = PAUSED  # the account stopped it (the breaker): resumable, not a bug
             elif scheduler.budget_hit is not None and scheduler.fatal is None:
                 status = "budget_exceeded"  # the script died of the budget stop, not a bug
             stop = scheduler.fatal or scheduler.budget_hit or failure
@@ -241,6 +244,8 @@ class Run(RunRecord):
         )
 
     def _status(self, scheduler: Scheduler) -> str:
+        if is_pause(scheduler.fatal):
+            return PAUSED
         if scheduler.fatal is not None:
             return "failed"
         if scheduler.budget_hit is not None:

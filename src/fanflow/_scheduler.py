@@ -22,6 +22,7 @@ from typing import Any
 
 from ._admission import Admission, Spawn
 from ._agents import AgentRegistry, AgentSpec
+from ._attempts import AgentWatch, watching
 from ._budget import BudgetExceeded
 from ._errors import AgentCapError, FanflowError
 from ._executors import Executor, LocalExecutor, RunServices
@@ -175,8 +176,10 @@ class Scheduler:
             if refused is not None:
                 return refused
             self.phases.took_off()
+            watch = AgentWatch(self.journal, spec, self.outcomes.breaker)
             try:
-                outcome = await self.executor.run(spec, self.services)
+                with watching(watch):  # its calls: attempts journaled, the breaker's gate
+                    outcome = await self.executor.run(spec, self.services)
             finally:
                 self.phases.landed()
-        return self.outcomes.settle(spawn, outcome)
+        return self.outcomes.settle(spawn, watch.amend(outcome))

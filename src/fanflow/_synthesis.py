@@ -4,6 +4,10 @@ The data goes in as a mid-conversation system block on models that take one,
 else as a user message. Data bigger than half the model's context is cut
 into chunks, each chunk synthesized, then the syntheses synthesized, up to a
 fixed depth.
+
+A fan-in over nothing is not run: when the data holds no value at all (every
+item None or empty) and agents of the run failed or were stopped, there is
+nothing to synthesize, and a synthesizer would only be paid to say so.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ async def synthesize(
         if not isinstance(model, str):
             raise TypeError("model= takes a model name string")
         name = model
+    empty = _nothing_after_failures(scheduler, data)
+    if empty is not None:
+        return {"ok": False, "error": empty}
     budget = max(1000, scheduler.models.get(name).context_tokens // 2)
     outcome = await _reduce(
         scheduler, data, instructions or DEFAULT_INSTRUCTIONS, name, schema, budget, 0
@@ -79,6 +86,30 @@ async def _one(
 ) -> dict[str, Any]:
     agent_id = _register(scheduler, text, instructions, model, schema, "synthesis")
     return await scheduler.await_agent(agent_id)
+
+
+def _nothing_after_failures(scheduler: Scheduler, data: Any) -> str | None:
+    """Why `synthesize(data)` must not run (empty data, every earlier agent failed), or None."""
+    if not _empty(data):
+        return None
+    counts = scheduler.journal.agent_counts(scheduler.run_id)
+    lost = sum(counts.get(s, 0) for s in ("failed", "not_run", "cancelled"))
+    if not lost or counts.get("succeeded", 0):
+        return None
+    return (
+        f"synthesize() not run: its data is empty because none of the {lost} agent(s) "
+        "before it succeeded; see their errors"
+    )
+
+
+def _empty(data: Any, depth: int = 0) -> bool:
+    """No value anywhere in `data`: None, "", or containers of only those (bounded depth)."""
+    if data is None or data == "":
+        return True
+    if depth > 20 or not isinstance(data, (list, tuple, dict)):
+        return False
+    items = data.values() if isinstance(data, dict) else data
+    return all(_empty(item, depth + 1) for item in items)
 
 
 def _register(

@@ -50,6 +50,10 @@ class Faults:
                    refills at rpm/60 a second, as the real APIs treat short bursts
                    (a 60 s window never binds in a short test)
     fail_status    answer every request with this HTTP status and a proper error body
+    account        an account failure (`ACCOUNT_FAULTS`) every request gets once
+                   `account_after` requests have been answered: credit or quota
+                   exhausted, a spend limit, a revoked key, in each provider's wire format
+    account_after  requests answered normally before `account` starts
     """
 
     latency: float = 0.0
@@ -63,6 +67,8 @@ class Faults:
     rpm: int | None = None
     burst: int | None = None
     fail_status: int | None = None
+    account: str | None = None
+    account_after: int = 0
 
     def __post_init__(self) -> None:
         self.check()
@@ -83,6 +89,10 @@ class Faults:
             raise ValueError("Faults.burst needs Faults.rpm (the rate its bucket refills at)")
         if self.fail_status is not None and not 400 <= self.fail_status <= 599:
             raise ValueError(f"Faults.fail_status={self.fail_status!r} must be a 4xx or 5xx")
+        if self.account is not None and self.account not in ACCOUNT_FAULTS:
+            raise ValueError(f"Faults.account={self.account!r} must be one of {ACCOUNT_FAULTS}")
+        if self.account_after < 0:
+            raise ValueError("Faults.account_after must not be negative")
 
 
 @dataclass(eq=False)
@@ -134,6 +144,8 @@ class FaultEngine:
         self._filled_at = clock()
         self.in_flight = 0
         self.peak_in_flight = 0
+        self.arrived = 0
+        """Requests that reached the account check (see `account_problem`)."""
 
     def draw(self) -> float:
         """The one number of the request that just arrived."""
@@ -167,6 +179,14 @@ class FaultEngine:
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         self._stamps.append(now)
         return None
+
+    def account_problem(self, provider: str) -> Problem | None:
+        """The account failure this request gets, once `account_after` requests came first."""
+        self.arrived += 1
+        f = self.faults
+        if f.account is None or self.arrived <= f.account_after:
+            return None
+        return account_failure(provider, f.account)
 
     def release(self) -> None:
         self.in_flight -= 1
@@ -304,3 +324,80 @@ def duration(seconds: float) -> str:
         return f"{round(seconds, 3):g}s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes}m{rest}s"
+
+
+# -- account failures: the run cannot go on (DESIGN §8) --------------------------------------
+
+ACCOUNT_FAULTS = ("credit", "usage_limit", "spend_limit", "revoked", "forbidden", "billing")
+"""`credit`: Anthropic's 400 "credit balance is too low", OpenAI's 429 `insufficient_quota`;
+`usage_limit`: a 400 saying the account's usage limit is reached until a date;
+`spend_limit`: a 429 saying a monthly spend limit is reached, retry-after a day;
+`revoked`: the key no longer valid (401); `forbidden`: the key lost permission (403);
+`billing`: Anthropic's 402 billing_error (OpenAI: 429 `billing_not_active`)."""
+
+SPEND_LIMIT_RETRY_S = 86_400
+
+
+def _regain() -> str:
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    return f"{soon:%Y-%m-%d} at 00:00 UTC"
+
+
+def account_failure(provider: str, kind: str) -> Problem:
+    """The answer `provider` gives when the account cannot go on, as its API words it.
+
+    Anthropic's bodies are `{"type": "error", "error": {"type", "message"}}` with
+    `x-should-retry: false`; OpenAI's `{"error": {"message", "type", "param", "code"}}`.
+    The messages are the ones these APIs are seen to send (credit, quota, key)."""
+    if provider == "anthropic":
+        no_retry = {"x-should-retry": "false"}
+        if kind == "credit":
+            message = (
+                "Your credit balance is too low to access the Anthropic API. "
+                "Please go to Plans & Billing to upgrade or purchase credits."
+            )
+            return Problem(400, "invalid_request_error", message, headers=no_retry)
+        if kind == "usage_limit":
+            message = (
+                "You have reached your specified API usage limits. "
+                f"You will regain access on {_regain()}."
+            )
+            return Problem(400, "invalid_request_error", message, headers=no_retry)
+        if kind == "spend_limit":
+            message = (
+                "This request would exceed your organization's monthly spend limit. "
+                f"You will regain access on {_regain()}."
+            )
+            return Problem(
+                429, "rate_limit_error", message, headers=retry_headers(SPEND_LIMIT_RETRY_S)
+            )
+        if kind == "billing":
+            message = "There's an issue with your billing or payment information."
+            return Problem(402, "billing_error", message, headers=no_retry)
+        if kind == "forbidden":
+            message = "Your API key does not have permission to use the specified resource."
+            return Problem(403, "permission_error", message, headers=no_retry)
+        return Problem(401, "authentication_error", "invalid x-api-key", headers=no_retry)
+    if kind in ("credit", "usage_limit"):
+        message = (
+            "You exceeded your current quota, please check your plan and billing details. "
+            "For more information on this error, read the docs: "
+            "https://platform.openai.com/docs/guides/error-codes/api-errors."
+        )
+        return Problem(429, "insufficient_quota", message, code="insufficient_quota")
+    if kind == "spend_limit":
+        message = "You have reached your monthly spend limit for this organization."
+        problem = Problem(429, "requests", message, code="billing_hard_limit_reached")
+        problem.headers.update(retry_headers(SPEND_LIMIT_RETRY_S))
+        return problem
+    if kind == "billing":
+        message = "Your account is not active, please check your billing details on our website."
+        return Problem(429, "billing_not_active", message, code="billing_not_active")
+    if kind == "forbidden":
+        message = "You have insufficient permissions for this operation."
+        return Problem(403, "invalid_request_error", message, code="insufficient_permissions")
+    message = (
+        "Incorrect API key provided: sk-p****revk. You can find your API key at "
+        "https://platform.openai.com/account/api-keys."
+    )
+    return Problem(401, "invalid_request_error", message, code="invalid_api_key")

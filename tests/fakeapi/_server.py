@@ -4,7 +4,7 @@ An aiohttp server on 127.0.0.1 (a free port) that the official SDKs talk to
 unmodified. Each request goes through the same steps as at the real
 providers, each of which can end it:
 
-    record -> draw -> fail_status -> auth -> validation (4xx, no brain)
+    record -> draw -> fail_status -> auth -> validation (4xx, no brain) -> account
            -> capacity (max_in_flight, rpm: 429) -> latency -> random fault
            -> brain -> JSON or SSE reply with usage and rate-limit headers
 
@@ -59,7 +59,7 @@ class RecordedRequest:
 
     `status` is None for a dropped connection; `fault` names the `Faults` field
     that decided the answer (`p_429`, `p_529`, `p_500`, `p_drop`, `max_in_flight`,
-    `rpm`, `fail_status`), or is None.
+    `rpm`, `fail_status`, `account`), or is None.
     """
 
     path: str
@@ -244,6 +244,10 @@ class FakeAPI:
             if unreadable is not None:
                 raise unreadable
             dialect.validate(body)
+            account = self._engine.account_problem(dialect.name)
+            if account is not None:
+                record.fault = "account"
+                raise account
         except Problem as problem:
             return self._error(record, dialect, problem, request_id)
         refused = self._engine.admit()

@@ -16,6 +16,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from .._errors import ConfigError
 from .._report import report_json
 from .._run import Run
 from .._script import Sandbox
@@ -48,6 +49,8 @@ async def approve(
         permission_mode=run.options.permission_mode,
         concurrency=run.limits.concurrency,
         budget_note=_budget_note(run, tokens, over),
+        budget_tokens=run.budget.tokens,
+        budget_usd=run.budget.usd,
     )
     err = Console(stderr=True)
     if dry_run:
@@ -59,6 +62,12 @@ async def approve(
     if over:
         err.print(card)
         raise Refused(f"refused: {over}; raise --budget or narrow the work")
+    try:
+        require_keys(run)  # the card needed no key; the run does: say so before asking
+    except ConfigError:
+        if attended and not yes:
+            err.print(card)
+        raise
     script_hash = hashlib.sha256(run.script.encode()).hexdigest()
     workspace = str(run.workspace.root)
     if yes or run.journal.approved_always(workspace, script_hash):
@@ -82,12 +91,27 @@ async def approve(
 async def check_and_approve(
     run: Run, sandbox: Sandbox, *, yes: bool, dry_run: bool, planned: bool, as_json: bool
 ) -> None:
-    """The sandbox's check, then `approve`; a refusal is journaled and exits 3."""
+    """The sandbox's check, then `approve`; a refusal is journaled and exits 3.
+
+    The estimate and card need no API key; the run does, so a missing key is
+    the one-line `ConfigError` (exit 2) after the card and before any spend.
+    """
     await run.check(sandbox)
     try:
         await approve(run, sandbox, yes=yes, dry_run=dry_run, planned=planned, as_json=as_json)
     except Refused as refusal:
         refuse(run, str(refusal), as_json)
+    require_keys(run)
+
+
+def require_keys(run: Run) -> None:
+    """Raise the `ConfigError` of the first model this run names that has no API key."""
+    names = {run.options.model, run.options.agent_model}
+    names |= {run.registry.get(t).model for t in set(run.info.agent_types)}
+    for name in sorted(n for n in names if n):
+        require = getattr(run.models.get(name), "require_key", None)
+        if require is not None:
+            require()
 
 
 def _ask(err: Console) -> str:

@@ -15,6 +15,7 @@ from .._budget import parse_tokens, parse_usd
 from .._errors import ConfigError
 from .._journal import Journal
 from .._limits import Limits
+from .._models._provider import keyless
 from .._report import report_json
 from .._run import Run, RunOptions, read_script
 from .._script import Sandbox
@@ -95,7 +96,8 @@ def run_command(
     )
     text = read_script(str(path))
     journal = Journal()
-    run = Run(text, options, journal)
+    with keyless():  # the estimate and card need no key; the run itself asks for it
+        run = Run(text, options, journal)
     if background:
         run_async(run_in_background(run, as_json, yes=yes))
         return

@@ -52,7 +52,13 @@ class AnthropicModel(ProviderModel):
                 self.supports_mid_system = False  # remembered for the rest of the run
                 return await self._call(req)
             self._backoff.observe(getattr(getattr(exc, "response", None), "headers", None))
-            raise classify(exc, provider="Anthropic", model=self.model, key_var=KEY_VAR) from None
+            raise classify(
+                exc,
+                provider="Anthropic",
+                model=self.model,
+                key_var=KEY_VAR,
+                base_url_var=self.base_url_var,
+            ) from None
 
     async def _send(self, params: dict[str, Any]) -> ModelResponse:
         if params["max_tokens"] > STREAM_ABOVE_MAX_TOKENS:

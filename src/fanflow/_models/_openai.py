@@ -39,7 +39,13 @@ class OpenAIModel(ProviderModel):
             raw = await self._client.chat.completions.with_raw_response.create(**self._params(req))
         except self._sdk.APIError as exc:
             self._backoff.observe(getattr(getattr(exc, "response", None), "headers", None))
-            raise classify(exc, provider="OpenAI", model=self.model, key_var=KEY_VAR) from None
+            raise classify(
+                exc,
+                provider="OpenAI",
+                model=self.model,
+                key_var=KEY_VAR,
+                base_url_var=self.base_url_var,
+            ) from None
         self._backoff.observe(raw.headers)
         return await checked_response("OpenAI Chat Completions", _response, raw.parse)
 

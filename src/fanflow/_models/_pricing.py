@@ -1,7 +1,8 @@
 """USD prices per million tokens. Unknown model: no price, so cost is null, never a guess.
 
 Shipped defaults cover models whose list prices were published when this
-table was written; `.fanflow/config.toml` adds or overrides entries:
+table was written, each with the page its figures come from and the date they
+were read there (`PRICE_TABLE`); `.fanflow/config.toml` adds or overrides entries:
 
     [prices."anthropic:claude-opus-4-8"]
     input = 5.0
@@ -34,22 +35,53 @@ class Price:
         ) / 1_000_000
 
 
-def _anthropic(inp: float, out: float) -> Price:
-    return Price(inp, out, inp * 1.25, inp * 0.1)  # 5-minute cache write, cache read
+@dataclass(frozen=True)
+class Listed:
+    """A shipped price and where its figures come from."""
+
+    price: Price
+    source: str
+    """The provider's page the figures were read from."""
+    checked: str
+    """When they were read there (YYYY-MM-DD)."""
 
 
-DEFAULT_PRICES: dict[str, Price] = {
+ANTHROPIC_PRICES_URL = "https://platform.claude.com/docs/en/about-claude/pricing"
+OPENAI_PRICES_URL = "https://developers.openai.com/api/docs/pricing"
+CHECKED = "2026-12-02"
+
+
+def _anthropic(inp: float, out: float) -> Listed:
+    # the page's "5m cache writes" (1.25x input) and "cache hits" (0.1x input) columns
+    return Listed(Price(inp, out, inp * 1.25, inp * 0.1), ANTHROPIC_PRICES_URL, CHECKED)
+
+
+def _openai(inp: float, out: float, cached: float) -> Listed:
+    # caching is automatic on this API: writing costs the input price, a hit the cached one
+    return Listed(Price(inp, out, inp, cached), OPENAI_PRICES_URL, CHECKED)
+
+
+PRICE_TABLE: dict[str, Listed] = {
+    # Anthropic, "Model pricing" table: base input / output per MTok
+    "anthropic:claude-opus-4-8": _anthropic(5.0, 25.0),
+    "anthropic:claude-opus-4-7": _anthropic(5.0, 25.0),
+    "anthropic:claude-opus-4-6": _anthropic(5.0, 25.0),
     "anthropic:claude-opus-4-5": _anthropic(5.0, 25.0),
     "anthropic:claude-opus-4-1": _anthropic(15.0, 75.0),
+    "anthropic:claude-sonnet-4-6": _anthropic(3.0, 15.0),
     "anthropic:claude-sonnet-4-5": _anthropic(3.0, 15.0),
     "anthropic:claude-haiku-4-5": _anthropic(1.0, 5.0),
-    "openai:gpt-4o": Price(2.5, 10.0, 2.5, 1.25),
-    "openai:gpt-4o-mini": Price(0.15, 0.6, 0.15, 0.075),
-    "openai:gpt-4.1": Price(2.0, 8.0, 2.0, 0.5),
-    "openai:gpt-4.1-mini": Price(0.4, 1.6, 0.4, 0.1),
-    "openai:gpt-5": Price(1.25, 10.0, 1.25, 0.125),
-    "openai:gpt-5-mini": Price(0.25, 2.0, 0.25, 0.025),
+    # OpenAI, standard tier: input / output / cached input per 1M tokens
+    "openai:gpt-5": _openai(1.25, 10.0, 0.125),
+    "openai:gpt-5-mini": _openai(0.25, 2.0, 0.025),
+    "openai:gpt-4.1": _openai(2.0, 8.0, 0.5),
+    "openai:gpt-4.1-mini": _openai(0.4, 1.6, 0.1),
+    "openai:gpt-4o": _openai(2.5, 10.0, 1.25),
+    "openai:gpt-4o-mini": _openai(0.15, 0.6, 0.075),
 }
+"""Every model the docs name has an entry (tests/test_prices.py checks it)."""
+
+DEFAULT_PRICES: dict[str, Price] = {name: listed.price for name, listed in PRICE_TABLE.items()}
 
 _DATED = re.compile(r"-\d{8}$")
 

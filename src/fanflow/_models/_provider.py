@@ -1,10 +1,18 @@
-"""What the SDK-backed providers share: the key check, one client, prices, retries."""
+"""What the SDK-backed providers share: the key check, one client, prices, retries.
+
+An estimate (`--dry-run`, the approval card) needs a model's name, context size
+and price, never its key: inside `keyless()` a provider model is built without
+one, and its key is required only when a request is made (`require_key`).
+"""
 
 from __future__ import annotations
 
 import abc
+import contextlib
+import contextvars
 import importlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from .._errors import ConfigError, ModelError
@@ -12,6 +20,18 @@ from ._base import Model, ModelRequest, ModelResponse, Usage
 from ._pressure import AdaptiveLimit
 from ._pricing import Price, price_for
 from ._resilience import SharedBackoff, with_retries
+
+_KEYLESS: contextvars.ContextVar[bool] = contextvars.ContextVar("fanflow_keyless", default=False)
+
+
+@contextlib.contextmanager
+def keyless() -> Iterator[None]:
+    """Provider models built in this block may lack their key (estimates call no model)."""
+    token = _KEYLESS.set(True)
+    try:
+        yield
+    finally:
+        _KEYLESS.reset(token)
 
 
 class ProviderModel(Model):
@@ -39,13 +59,30 @@ class ProviderModel(Model):
         self._price = price_for(self.name, prices)
         self._backoff = backoff or SharedBackoff()
         self._sdk = importlib.import_module(self.provider)  # imported only when used
-        # one client per model for the whole run; retries are ours (with_retries), not the SDK's
-        self._client: Any = getattr(self._sdk, self.client_class)(
-            api_key=self.api_key(),
-            base_url=os.environ.get(self.base_url_var) or None,
-            max_retries=0,
-            timeout=timeout,
-        )
+        self._timeout = timeout
+        self._built: Any = None
+        self.key_missing: ConfigError | None = None
+        """Why this model cannot make a request (no key), when built by `keyless()`."""
+        try:
+            self._key = self.api_key()
+        except ConfigError as exc:
+            if not _KEYLESS.get():
+                raise
+            self.key_missing, self._key = exc, ""
+
+    @property
+    def _client(self) -> Any:
+        """One client per model for the whole run; retries are ours (with_retries), not the
+        SDK's. Built at first use, so a keyless model never holds one."""
+        if self._built is None:
+            self.require_key()
+            self._built = getattr(self._sdk, self.client_class)(
+                api_key=self._key,
+                base_url=os.environ.get(self.base_url_var) or None,
+                max_retries=0,
+                timeout=self._timeout,
+            )
+        return self._built
 
     def api_key(self) -> str:
         key = os.environ.get(self.key_var)
@@ -56,11 +93,17 @@ class ProviderModel(Model):
             )
         return key
 
+    def require_key(self) -> None:
+        """Raise the one-line `ConfigError` when this model has no key to call with."""
+        if self.key_missing is not None:
+            raise self.key_missing
+
     def price(self, usage: Usage) -> float | None:
         return self._price.cost(usage) if self._price else None
 
     async def aclose(self) -> None:
-        await self._client.close()
+        if self._built is not None:
+            await self._built.close()
 
     async def request(self, req: ModelRequest) -> ModelResponse:
         retries = 0

@@ -5,7 +5,12 @@ headers, `APIConnectionError`, `APITimeoutError`); `classify` maps them into
 fanflow's errors by who can fix them:
 
     RetryableModelError  429, 408, 409, 5xx, 529, dropped connections, timeouts
-    FatalModelError      401, 403 (the key), 404 (the model): stop the run
+    AccountStop          the account cannot go on (DESIGN §8): credit or quota
+                         exhausted, a usage or spend limit reached, billing (402),
+                         a key refused after the provider had answered (revoked
+                         mid-run), or the endpoint refusing connections 3 tries
+                         in a row: the run pauses, resumable
+    FatalModelError      401, 403 before any answer (a wrong key), 404 (the model)
     ModelError           any other 4xx: this agent fails with the API's message
 
 The SDKs' own retries are off (`max_retries=0`) so that one policy, with a
@@ -13,22 +18,29 @@ back-off shared by every agent of the run, decides: when one call is told to
 wait (`retry-after`, or a refusal whose rate-limit window has nothing left),
 all calls to that provider wait, instead of 16 agents stampeding into the same
 429. Pacing sends so that refusals do not happen is `_pressure`'s job.
+
+Once a provider's call ends in `AccountStop`, the provider's back-off remembers
+it: no later attempt of any agent is sent. The agent's `CallWatch` (set by the
+scheduler for the agent's task, `WATCH`) is told of every attempt and retry
+(the journal's retry events) and can close the gate run-wide (the breaker).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import math
 import random
 import re
+import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
-from .._errors import ModelError
+from .._errors import AccountStop, ModelError
 from .._redact import redact
 from ._pressure import MAX_WAIT_S, AdaptiveLimit, RequestPacer
 
@@ -37,6 +49,12 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 10
 BASE_DELAY_S = 0.25
 MAX_DELAY_S = 30.0
+REFUSALS_TO_STOP = 3
+"""Connection refusals in a row (any agent's) after which the endpoint counts as unreachable."""
+NAP_SLICE_S = 0.2
+"""A back-off sleep looks at the gate this often, so a tripped breaker is not slept through."""
+ACCOUNT_HOLD_S = 3600.0
+"""A 429 over a usage or spend limit that asks for at least this long is an account stop."""
 
 
 class RetryableModelError(ModelError):
@@ -58,10 +76,49 @@ class RetryableModelError(ModelError):
         self.pressure = pressure
         self.shared = shared
         """Whether every call to the provider should wait `retry_after`, not just this one."""
+        self.status: int | None = None
+        """The HTTP status, if the server answered (None: a connection or timeout failure)."""
+
+
+class Unreachable(RetryableModelError):
+    """A connection that could not be opened (refused, host unknown, connect timeout)."""
+
+    def __init__(self, message: str, where: str, reason: str, hint: str) -> None:
+        super().__init__(message, shared=False)
+        self.where, self.reason, self.hint = where, reason, hint
+
+    def stop(self, tries: int) -> AccountStop:
+        return AccountStop(
+            f"cannot reach {self.where} ({self.reason}) after {tries} tries; {self.hint}"
+        )
 
 
 class FatalModelError(ModelError):
     """A failure no retry or other agent can get past (bad key, unknown model)."""
+
+    key_refused = False
+    """401/403: a wrong key, or, once the provider has answered this run, a revoked one."""
+
+
+class CallWatch(Protocol):
+    """What the scheduler hears from one agent's calls (`WATCH`); see `_attempts`."""
+
+    def gate(self) -> None:
+        """Raise `AccountStop` when the run may send no more requests."""
+
+    def sending(self) -> None:
+        """One attempt is about to be sent."""
+
+    def retrying(self, error: ModelError, wait_s: float, why: str) -> None:
+        """An attempt failed and the next one comes in `wait_s` seconds (`why`)."""
+
+    def stopped(self, error: AccountStop) -> None:
+        """A call of this agent ended in `AccountStop` (the breaker trips)."""
+
+
+WATCH: contextvars.ContextVar[CallWatch | None] = contextvars.ContextVar(
+    "fanflow_call_watch", default=None
+)
 
 
 class SharedBackoff:
@@ -78,6 +135,35 @@ class SharedBackoff:
         self.on_capped: Callable[[float], None] | None = None
         """Told what a server asked for when it asked for more than `MAX_WAIT_S`."""
         self._told = 0.0
+        self.stopped: AccountStop | None = None
+        """The account stop a call to this provider ended in: no attempt is sent after it."""
+        self.refused = 0
+        """Connection failures in a row, any agent's; an answer of any kind resets it."""
+        self.answered = False
+        """Whether the provider has answered a call with success during this run."""
+
+    def stop(self, error: AccountStop) -> AccountStop:
+        if self.stopped is None:
+            self.stopped = error
+        return error
+
+    def check(self, watch: CallWatch | None) -> None:
+        """Raise `AccountStop` when this provider, or the run (`watch`), is stopped."""
+        if self.stopped is not None:
+            raise AccountStop(str(self.stopped))
+        if watch is not None:
+            watch.gate()
+
+    async def nap(self, seconds: float, watch: CallWatch | None) -> None:
+        """A back-off sleep that ends early, raising, once the gate closes."""
+        end = self._clock() + seconds
+        for _ in range(int(seconds / NAP_SLICE_S) + 2):  # bounded: each slice is <= NAP_SLICE_S
+            self.check(watch)
+            left = end - self._clock()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, NAP_SLICE_S))
+        self.check(watch)
 
     def observe(self, headers: Mapping[str, Any] | None) -> None:
         if headers:
@@ -120,7 +206,11 @@ async def with_retries(
     on_retry: Callable[[], None] | None = None,
     limiter: AdaptiveLimit | None = None,
 ) -> T:
-    """Run `call` until it succeeds, is not retryable, or `MAX_ATTEMPTS` are spent."""
+    """Run `call` until it succeeds, is not retryable, or `MAX_ATTEMPTS` are spent.
+
+    No attempt is sent once the provider or the run is stopped (`AccountStop`).
+    """
+    watch = WATCH.get()
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -129,6 +219,9 @@ async def with_retries(
             backoff.advised(asked)  # reports an ask over the cap
             if getattr(exc, "shared", True):
                 backoff.hold(asked)
+        if watch is not None and isinstance(exc, ModelError):
+            wait = state.next_action.sleep if state.next_action else 0.0
+            watch.retrying(exc, wait, _why(exc))
         if on_retry is not None:
             on_retry()
 
@@ -136,45 +229,183 @@ async def with_retries(
         retry=retry_if_exception_type(RetryableModelError),
         stop=stop_after_attempt(MAX_ATTEMPTS),
         wait=_wait,
+        sleep=lambda seconds: backoff.nap(seconds, watch),
         before_sleep=before_sleep,
         reraise=True,
     )
-    async for attempt in retrying:
-        with attempt:
-            await backoff.wait()
-            if limiter is None:
-                await backoff.pacer.pace()
-                return await call()
-            async with limiter.slot():
-                await backoff.pacer.pace()
-                return await call()
+    try:
+        async for attempt in retrying:
+            with attempt:
+                return await _attempt(call, backoff, limiter, watch)
+    except AccountStop as exc:
+        if watch is not None:
+            watch.stopped(exc)
+        raise
     raise AssertionError("unreachable: tenacity reraises the last error")
 
 
-def classify(exc: Exception, *, provider: str, model: str, key_var: str) -> ModelError:
+async def _attempt(
+    call: Callable[[], Awaitable[T]],
+    backoff: SharedBackoff,
+    limiter: AdaptiveLimit | None,
+    watch: CallWatch | None,
+) -> T:
+    """One attempt through the gate, the shared hold, the limiter and the pacer."""
+    backoff.check(watch)
+    await backoff.wait()
+    try:
+        if limiter is None:
+            await backoff.pacer.pace()
+            backoff.check(watch)
+            if watch is not None:
+                watch.sending()
+            result = await call()
+        else:
+            async with limiter.slot():
+                await backoff.pacer.pace()
+                backoff.check(watch)
+                if watch is not None:
+                    watch.sending()
+                result = await call()
+    except Unreachable as exc:
+        backoff.refused += 1
+        if backoff.refused >= REFUSALS_TO_STOP:
+            raise backoff.stop(exc.stop(backoff.refused)) from None
+        raise
+    except FatalModelError as exc:
+        if exc.key_refused and backoff.answered:  # it worked earlier in this run: revoked
+            raise backoff.stop(AccountStop(f"{exc} (revoked mid-run)")) from None
+        raise
+    except AccountStop as exc:
+        raise backoff.stop(exc) from None
+    except ModelError:
+        backoff.refused = 0  # the server answered: it is reachable
+        raise
+    backoff.refused = 0
+    backoff.answered = True
+    return result
+
+
+def _why(exc: BaseException) -> str:
+    """Why the next attempt waits, as the views say it: `429 retry-after`, `back-off`."""
+    status = getattr(exc, "status", None)
+    if getattr(exc, "retry_after", None):
+        return f"{status or 'server'} retry-after"
+    if isinstance(exc, Unreachable):
+        return f"{exc.reason}, back-off"
+    return f"{status} back-off" if status else "back-off"
+
+
+def classify(
+    exc: Exception, *, provider: str, model: str, key_var: str, base_url_var: str = ""
+) -> ModelError:
     """The fanflow error for an SDK exception (see the module docstring)."""
     status = getattr(exc, "status_code", None)
     if status is None:
+        failure = connect_failure(exc)
+        if failure is not None:
+            where = endpoint(exc)
+            hint = f"check {base_url_var} and the network" if base_url_var else "check the network"
+            return Unreachable(
+                f"{provider} request cannot reach {where} ({failure})", where, failure, hint
+            )
         kind = "timed out" if "Timeout" in type(exc).__name__ else "connection failed"
         return RetryableModelError(f"{provider} request {kind}: {redact(str(exc))}")
     message = redact(_api_message(exc)) or f"HTTP {status}"
     headers = getattr(getattr(exc, "response", None), "headers", {}) or {}
+    stop = account_stop(status, _error_codes(exc), message, headers)
+    if stop is not None:
+        return AccountStop(f"{provider} {stop} ({status}): {message}")
     if status in (408, 409, 429) or status >= 500:
-        return RetryableModelError(
+        error = RetryableModelError(
             f"{provider} API {status}: {message}",
             retry_after(headers),
             pressure=status in (429, 529),
             shared=status != 429 or not budget_left(headers),
         )
+        error.status = status
+        return error
     if status in (401, 403):
-        return FatalModelError(
+        refused = FatalModelError(
             f"{provider} refused the API key ({status}): {message}; check {key_var}"
         )
+        refused.key_refused = True
+        return refused
     if status == 404:
         return FatalModelError(
             f"{provider} has no model {model!r} (404): {message}; check the --model name"
         )
     return ModelError(f"{provider} API {status}: {message}")
+
+
+_QUOTA_CODES = frozenset(
+    {"insufficient_quota", "billing_hard_limit_reached", "billing_not_active", "access_terminated"}
+)
+_LIMIT_WORDS = re.compile(
+    r"\b(usage|spend|spending|budget)\s+limits?\b|regain access|credit balance", re.IGNORECASE
+)
+
+
+def account_stop(
+    status: int, codes: set[str], message: str, headers: Mapping[str, Any]
+) -> str | None:
+    """Why the account cannot go on (for the message), or None for any other refusal.
+
+    Credit or quota exhausted (Anthropic's 400 "credit balance is too low",
+    OpenAI's 429 `insufficient_quota`), billing (402), and a 400 or 429 whose
+    message says a usage or spend limit was reached: a 429 only when it also
+    asks to wait an hour or more (or says nothing), since a short ask is a rate
+    limit that retries get past.
+    """
+    if codes & _QUOTA_CODES:
+        return "says the account is out of quota or billing is not active"
+    if status == 402:
+        return "says the account's billing needs attention"
+    if status in (400, 429) and _LIMIT_WORDS.search(message):
+        wait = retry_after(headers)
+        if status == 400 or wait is None or wait >= ACCOUNT_HOLD_S:
+            return "says the account's credit or usage limit is reached"
+    return None
+
+
+def _error_codes(exc: Exception) -> set[str]:
+    """`error.code` and `error.type` of an API error body (OpenAI has both), if present."""
+    body = getattr(exc, "body", None)
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    if not isinstance(inner, dict):
+        return set()
+    return {str(inner[k]) for k in ("code", "type") if isinstance(inner.get(k), str)}
+
+
+def connect_failure(exc: BaseException) -> str | None:
+    """Why a connection could not be opened (refused, unknown host, connect timeout), or None
+    for a connection that broke after it was open (worth a plain retry)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    found: str | None = None
+    while current is not None and id(current) not in seen:  # bounded: each link seen once
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(current, socket.gaierror):
+            return "host not found"
+        name = type(current).__name__
+        if name == "ConnectTimeout":
+            found = found or "connect timed out"
+        elif name == "ConnectError":
+            found = found or "cannot connect"
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def endpoint(exc: BaseException) -> str:
+    """`host:port` of the request that failed (the SDK's error carries it)."""
+    url = getattr(getattr(exc, "request", None), "url", None)
+    host = getattr(url, "host", None)
+    if not host:
+        return "the endpoint"
+    port = getattr(url, "port", None) or (443 if getattr(url, "scheme", "") == "https" else 80)
+    return f"{host}:{port}"
 
 
 def _api_message(exc: Exception) -> str:

@@ -65,17 +65,20 @@ def render_snapshot(snap: RunSnapshot) -> Group:
             if snap.paced_per_minute
             else ""
         )
-        + f"  tokens {snap.total_tokens:,}",
+        + f"  tokens {snap.total_tokens:,}"
+        + (f"  retries {snap.retries} ({snap.retried} agent(s))" if snap.retried else ""),
     )
     parts: list = [head, table]
+    if snap.paused:
+        parts.append(plain(f"paused: {snap.paused}", style="yellow"))
+    parts += [plain(line, style="yellow") for line in snap.holds]
     parts += [plain(line[:160], style="dim") for line in snap.recent_events]
     return Group(*parts)
 
 
 def _status_style(status: str) -> str:
-    return {"succeeded": "green", "partial": "yellow", "failed": "red", "cancelled": "magenta"}.get(
-        status, "cyan"
-    )
+    styles = {"succeeded": "green", "partial": "yellow", "failed": "red", "cancelled": "magenta"}
+    return {**styles, "paused": "yellow"}.get(status, "cyan")
 
 
 @contextlib.asynccontextmanager

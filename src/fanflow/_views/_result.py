@@ -17,6 +17,7 @@ EXIT_CODES = {
     "partial": 0,
     "failed": 1,
     "budget_exceeded": 3,
+    "paused": 3,
     "refused": 3,
     "cancelled": 130,
 }
@@ -65,8 +66,9 @@ def summary_line(report: dict[str, Any]) -> str:
     agents, usage = report["agents"], report["usage"]
     tokens = billed_tokens(usage)
     cost = "" if usage["cost_usd"] is None else f", ${usage['cost_usd']:.4f}"
+    retried = f", {agents['retried']} retried" if agents.get("retried") else ""
     return (
         f"run {report['run_id']} {report['status']}: {agents['spawned']} agents "
-        f"({agents['succeeded']} ok, {agents['failed']} failed), {tokens:,} tokens{cost}, "
+        f"({agents['succeeded']} ok, {agents['failed']} failed{retried}), {tokens:,} tokens{cost}, "
         f"{report['wall_s']:.1f}s"
     )

@@ -11,9 +11,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._attempts import RETRY, RETRY_LINE
+from .._breaker import PAUSED
 from .._journal import Journal, effective_status
 from .._journal._encode import loads
+from .._journal._lifecycle import LIVE
 from .._models._base import billed_tokens
+
+MAX_HOLDS = 3
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,14 @@ class RunSnapshot:
     """The in-flight limit adaptive concurrency set last, if it ever lowered it."""
     paced_per_minute: int | None = None
     """The request rate sends are spaced to, once a provider's headers made the run wait."""
+    retried: int = 0
+    """Agents that retried at least one model call."""
+    retries: int = 0
+    """Failed attempts that were retried, all agents together."""
+    holds: list[str] = field(default_factory=list)
+    """Running agents waiting to retry now: `agent 7 holding 12 s: 429 retry-after`."""
+    paused: str | None = None
+    """Why the run paused (the breaker's one line), for a paused run."""
 
     @property
     def total_tokens(self) -> int:
@@ -76,7 +89,32 @@ def take_snapshot(journal: Journal, run_id: str, events: int = 4) -> RunSnapshot
         usage=journal.usage_totals(run_id),
         recent_events=recent,
         **_pressure(journal, run_id),
+        **_retries(journal, run_id, effective_status(run)),
     )
+
+
+def _retries(journal: Journal, run_id: str, status: str) -> dict[str, Any]:
+    """Who retried, who is holding right now, and why a paused run paused."""
+    events = journal.events_of_kind(run_id, RETRY)
+    holds: list[str] = []
+    if status in LIVE and events:
+        running = {a["id"] for a in journal.agents(run_id) if a["status"] == "running"}
+        latest = {e["agent_id"]: e for e in events if e["agent_id"] in running}
+        now = time.time()
+        for agent_id, event in sorted(latest.items()):
+            match = RETRY_LINE.match(event["message"])
+            left = float(match[1]) - (now - event["at"]) if match else 0.0
+            if match and left > 0:
+                holds.append(f"agent {agent_id} holding {left:.0f} s: {match[2]}")
+    if len(holds) > MAX_HOLDS:
+        holds = [*holds[:MAX_HOLDS], f"and {len(holds) - MAX_HOLDS} more agents holding"]
+    paused = journal.events_of_kind(run_id, PAUSED) if status == PAUSED else []
+    return {
+        "retried": len({e["agent_id"] for e in events}),
+        "retries": len(events),
+        "holds": holds,
+        "paused": paused[0]["message"] if paused else None,
+    }
 
 
 _LIMIT = re.compile(r"in-flight limit (\d+)")

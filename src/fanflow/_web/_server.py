@@ -106,6 +106,7 @@ def _details(journal: Journal, run_id: str) -> dict[str, Any]:
             "label": a["label"],
             "status": a["status"],
             "turns": a["turns"],
+            "attempts": a["attempts"],
             "seconds": (a["ended_at"] - a["started_at"])
             if a["ended_at"] and a["started_at"]
             else None,

@@ -18,11 +18,15 @@ from ._model import OracleModel
 __all__ = ["OracleModel", "factory"]
 
 LATENCY_VAR = "RACE_ORACLE_LATENCY"
+UNREACHABLE_VAR = "RACE_ORACLE_UNREACHABLE"
 
 
 def factory(model: str, options: dict[str, str]) -> OracleModel:
     """`--model race-oracle`: `[models.race-oracle] latency = "0.3"` (or $RACE_ORACLE_LATENCY)
-    makes every call take that many seconds, so the fan-out can be watched."""
+    makes every call take that many seconds, so the fan-out can be watched;
+    `unreachable = "R4,FP2"` (or $RACE_ORACLE_UNREACHABLE) makes the reviewers of those
+    claims get no answer, so the report shows them unverified."""
+    unreachable = options.get("unreachable", os.environ.get(UNREACHABLE_VAR, ""))
     raw = options.get("latency", os.environ.get(LATENCY_VAR, "0"))
     try:
         latency = float(raw)
@@ -33,4 +37,8 @@ def factory(model: str, options: dict[str, str]) -> OracleModel:
             f"race-oracle latency {raw!r} is not a number of seconds from 0 to 60; "
             f'set [models.race-oracle] latency = "0.3" or {LATENCY_VAR}=0.3'
         )
-    return OracleModel(latency=latency, name="race-oracle" + (f":{model}" if model else ""))
+    return OracleModel(
+        latency=latency,
+        name="race-oracle" + (f":{model}" if model else ""),
+        unreachable=frozenset(i.strip() for i in unreachable.split(",") if i.strip()),
+    )

@@ -16,7 +16,7 @@ import posixpath
 import re
 from typing import Any
 
-from fanflow import Message, Model, ModelRequest, ModelResponse, ToolCall, Usage
+from fanflow import Message, Model, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 
 from ._markers import billed_text, files_read, mentioned_paths, parse_markers, paths_asked
 from ._report import data_block, write_report
@@ -39,9 +39,17 @@ class OracleModel(Model):
         "no LLM judged anything"
     )
 
-    def __init__(self, *, latency: float = 0.0, name: str = "race-oracle") -> None:
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        name: str = "race-oracle",
+        unreachable: frozenset[str] = frozenset(),
+    ) -> None:
         self.name = name
         self.latency = latency
+        self.unreachable = unreachable
+        """Claim ids whose reviewer gets no answer, as from an API that cannot be reached."""
         self._cached_prefixes: set[str] = set()
 
     def price(self, usage: Usage) -> float | None:
@@ -54,6 +62,8 @@ class OracleModel(Model):
             return self._reply(req, write_report(data_block(req.messages)))
         prompt = next((m.text for m in req.messages if m.role == "user" and m.text), "")
         claim = _CLAIM_ID.search(prompt) if _REVIEW.search(prompt) else None
+        if claim is not None and claim.group(1) in self.unreachable:
+            raise ModelError(f"no answer for the reviewer of {claim.group(1)} (unreachable)")
         if any(t.name == "read" for t in req.tools):
             paths = _to_read(req.messages, prompt, reviewing=claim is not None)
             if paths:

@@ -32,9 +32,16 @@ def write_report(data: Any) -> str:
     }
     findings = [f for f in _dicts_with(data, "bug") if f.get("id") not in across]
     findings.sort(key=lambda f: (-float(f.get("confidence") or 0), str(f.get("id"))))
-    kept = [f for f in findings if verdicts.get(f.get("id"), {}).get("verdict") != "refuted"]
-    refuted = [f for f in findings if f not in kept]
-    lines = [f"# Report: {len(kept)} confirmed finding(s), {len(refuted)} refuted", ""]
+
+    def verdict(f: dict[str, Any]) -> str | None:
+        return verdicts.get(f.get("id"), {}).get("verdict")
+
+    # a claim whose reviewer could not run is neither confirmed nor refuted: kept apart
+    unverified = [f for f in findings if verdict(f) == "unverified"]
+    kept = [f for f in findings if verdict(f) not in ("refuted", "unverified")]
+    refuted = [f for f in findings if verdict(f) == "refuted"]
+    head = f"# Report: {len(kept)} confirmed finding(s), {len(refuted)} refuted"
+    lines = [head + (f", {len(unverified)} unverified" if unverified else ""), ""]
     lines += [_finding_line(f, verdicts.get(f.get("id"))) for f in kept] or ["(none)"]
     if refuted:
         lines += ["", "## Refuted by reviewers"]
@@ -47,6 +54,12 @@ def write_report(data: Any) -> str:
             f"- [{f['id']}] {f.get('file')} `{f.get('shared_state')}`: {f.get('bug')} "
             f"Fix: {f.get('fix')}"
             for f in across.values()
+        ]
+    if unverified:
+        lines += ["", "## Unverified: the reviewer could not check these (not refuted)"]
+        lines += [
+            f"- [{f['id']}] {f.get('file')}: {verdicts[f['id']].get('reason', '')}"
+            for f in unverified
         ]
     return "\n".join(lines)
 
