@@ -9,7 +9,7 @@ The fake API runs in a process of its own, as a real API would: its CPU is
 not the client's. Each side of scenario (a) runs in its own subprocess too,
 so CPU time (its own plus its sandbox worker's) and peak RSS are its own.
 
-    python bench/suite.py            # a (100, 1000), b, c, d, e
+    python bench/suite.py            # a (100, 1000), b, c, d, e, f, g
     python bench/suite.py --full     # also a at N = 10,000 (several minutes)
     python bench/suite.py c e        # only these scenarios
 """
@@ -37,6 +37,7 @@ from _served import KEY, served
 from fanflow import RunOptions, run_script
 from fanflow._agents import BUILTIN_AGENTS
 from fanflow._journal import Journal
+from fanflow._models._base import TOKEN_FIELDS
 
 MODEL = "claude-sonnet-4-6"
 LATENCY = 0.2
@@ -256,6 +257,82 @@ async def scenario_e(n: int = 100) -> dict:
     }
 
 
+F_AGENTS, F_BUDGET, F_PROMPT_CHARS = 60, 200_000, 40_000
+
+
+async def scenario_f() -> dict:
+    """Billed / budget: 60 agents of ~10k tokens each, concurrency 16, a 200k budget."""
+    os.environ.update(ANTHROPIC_API_KEY=KEY)
+    filler = ("lorem ipsum dolor sit amet " * (F_PROMPT_CHARS // 27 + 1))[:F_PROMPT_CHARS]
+    script = (
+        f"filler = {filler!r}\n"
+        f"await gather([spawn('general', f'unit {{i}}: ' + filler, tools=[], max_tokens=1000)"
+        f" for i in range({F_AGENTS})])"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        with served(Faults(latency=LATENCY)) as server:
+            os.environ["ANTHROPIC_BASE_URL"] = server.url
+            options = RunOptions(
+                model=f"anthropic:{MODEL}", concurrency=16, workspace=tmp, budget_tokens=F_BUDGET
+            )
+            report = await run_script(script, options, journal=Journal(Path(tmp) / "f.db"))
+    billed = sum(report["usage"][k] for k in TOKEN_FIELDS)
+    return {
+        "f_status": report["status"],
+        "f_agents_succeeded": report["agents"]["succeeded"],
+        "f_billed_tokens": billed,
+        "f_billed_over_budget": round(billed / F_BUDGET, 3),
+    }
+
+
+G_AGENTS, G_PREFIX_CHARS = 100, 14_000
+
+
+def _long_agent(root: Path) -> None:
+    """An agent whose system prompt is a >= 3k-token prefix every agent of the wave shares."""
+    rule = "Check every claim against the code before you report it; cite file and line. "
+    body = (rule * (G_PREFIX_CHARS // len(rule) + 1))[:G_PREFIX_CHARS]
+    agents = root / ".fanflow" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "checker.md").write_text(f"---\nname: checker\ntools: []\n---\n{body}\n")
+
+
+async def _wave(url: str, tmp: str, stagger_ms: int | None) -> tuple[float, list[dict]]:
+    os.environ.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=url)
+    script = f"await gather([spawn('checker', f'unit {{i}}') for i in range({G_AGENTS})])"
+    extra = {} if stagger_ms is None else {"stagger_ms": stagger_ms}
+    options = RunOptions(model=f"anthropic:{MODEL}", concurrency=16, workspace=tmp, **extra)
+    journal = Journal(Path(tmp) / f"g{stagger_ms}.db")
+    start = time.perf_counter()
+    report = await run_script(script, options, journal=journal)
+    wall = time.perf_counter() - start
+    assert report["status"] == "succeeded", report["errors"][:2]
+    return wall, journal.usage_rows(report["run_id"])
+
+
+async def scenario_g() -> dict:
+    """Cache writes in one 100-agent wave sharing a >= 3k-token prefix, stagger on and off.
+
+    Each side gets a fresh fake server (a cold cache); the server makes an entry
+    readable only once the response that writes it has begun, as the real APIs do.
+    """
+    out: dict = {}
+    walls = {}
+    for label, stagger in (("stagger", None), ("no_stagger", 0)):
+        with tempfile.TemporaryDirectory() as tmp, served(Faults(latency=LATENCY)) as server:
+            _long_agent(Path(tmp))
+            walls[label], rows = await _wave(server.url, tmp, stagger)
+        writes = sum(1 for r in rows if r["cache_creation_input_tokens"] > 0)
+        out[f"g_{label}_cache_writes"] = writes
+        out[f"g_{label}_wall_s"] = round(walls[label], 2)
+        if label == "stagger":
+            out["g_prefix_tokens"] = max(r["cache_creation_input_tokens"] for r in rows)
+    out["g_stagger_wall_over_no_stagger"] = round(walls["stagger"] / walls["no_stagger"], 3)
+    # the fake's time to first token is its latency: the stagger should cost about one
+    out["g_stagger_cost_in_ttft"] = round((walls["stagger"] - walls["no_stagger"]) / LATENCY, 2)
+    return out
+
+
 TARGETS = [
     # (figure, comparison, bound, what the issue asks)
     ("a1000_wall_over_A", "<=", 1.03, "(a) N=1,000 wall <= 1.03 x A"),
@@ -268,6 +345,8 @@ TARGETS = [
     ("c_fanflow_wall_over_bound", "<=", 1.1, "(c) wall <= 1.1 x the limit's bound"),
     ("d_fanflow_completed_share", ">=", 1.0, "(d) 100% of units complete"),
     ("e_prefix_read_from_cache_agents_2_to_n", ">=", 0.9, "(e) >= 90% of prefix from cache"),
+    ("f_billed_over_budget", "<=", 1.0, "(f) billed <= budget at concurrency 16"),
+    ("g_stagger_cache_writes", "<=", 1, "(g) 1 cache write per 100-agent wave"),
 ]
 
 
@@ -285,7 +364,7 @@ def main() -> None:
     if sys.argv[1:2] == ["--one"]:
         print(json.dumps(asyncio.run(one_side(sys.argv[2], sys.argv[3], int(sys.argv[4])))))
         return
-    chosen = {a for a in sys.argv[1:] if not a.startswith("-")} or set("abcde")
+    chosen = {a for a in sys.argv[1:] if not a.startswith("-")} or set("abcdefg")
     figures: dict = {"latency_s": LATENCY, "concurrency": 16}
     if "a" in chosen:
         for n, repeats in ((100, 3), (1000, 3), *(((10_000, 1),) if "--full" in sys.argv else ())):
@@ -299,7 +378,11 @@ def main() -> None:
         figures.update(asyncio.run(scenario_d()))
     if "e" in chosen:
         figures.update(asyncio.run(scenario_e()))
-    publish(figures, "suite" if chosen == set("abcde") else "suite-" + "".join(sorted(chosen)))
+    if "f" in chosen:
+        figures.update(asyncio.run(scenario_f()))
+    if "g" in chosen:
+        figures.update(asyncio.run(scenario_g()))
+    publish(figures, "suite" if chosen == set("abcdefg") else "suite-" + "".join(sorted(chosen)))
     print_targets(figures)
 
 
