@@ -117,9 +117,7 @@ class AnthropicDialect:
         """Token usage of `body`, with prompt-cache reads and writes; records the writes."""
         parts = _cache_parts(body)
         marks = [i for i, (_, _, mark) in enumerate(parts) if mark is not None]
-        read, creation = self.cache.account(
-            body["model"], [p[:2] for p in parts], marks, arrived
-        )
+        read, creation = self.cache.account(body["model"], [p[:2] for p in parts], marks, arrived)
         long = bool(marks) and parts[marks[-1]][2].get("ttl") == "1h"
         return {
             "input_tokens": sum(p[1] for p in parts) - read - creation,

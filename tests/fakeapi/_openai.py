@@ -5,8 +5,8 @@ any model runs), turns it into a provider-neutral `ModelRequest`, and turns
 the brain's reply back into a `chat.completion` or its `data:` chunk stream.
 Prompt caching is automatic, as at OpenAI: the longest prefix (tools and the
 leading system messages, then whole messages) of an earlier request whose
-response had begun when this one arrived is reported as `prompt_tokens_details.cached_tokens`, and included in
-`prompt_tokens`.
+response had begun when this one arrived is reported as
+`prompt_tokens_details.cached_tokens`, and included in `prompt_tokens`.
 """
 
 from __future__ import annotations

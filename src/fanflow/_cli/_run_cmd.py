@@ -24,6 +24,11 @@ from ._approval import check_and_approve
 from ._worker import start_worker
 from ._workflows import locate_script
 
+STAGGER_HELP = (
+    "Agents sharing a cacheable prefix wait up to this long for the first one's response "
+    "to begin (0: off)."
+)
+
 
 def parse_args(pairs: list[str]) -> dict[str, str]:
     args = {}
@@ -68,6 +73,7 @@ def run_command(
     budget_usd: Annotated[
         str | None, typer.Option("--budget-usd", help="Dollar budget, e.g. 50.")
     ] = None,
+    stagger_ms: Annotated[int, typer.Option("--stagger-ms", help=STAGGER_HELP)] = 5000,
 ) -> None:
     """Run a workflow script in the sandbox and print its result."""
     path, name = locate_script(script, workspace)
@@ -83,6 +89,7 @@ def run_command(
         permission_mode=permission_mode,
         budget_tokens=parse_tokens(budget),
         budget_usd=parse_usd(budget_usd),
+        stagger_ms=stagger_ms,
         script_path=str(path),
         workflow_name=name,
     )

@@ -18,7 +18,7 @@ class LocalExecutor(Executor):
             spec=spec,
             model=services.model(spec),
             tools=services.tools(spec),
-            before_request=services.before_request,
-            on_usage=lambda usage: services.record_usage(spec, usage),
+            reserve=lambda request: services.reserve(spec, request),
+            settle=services.settle,
         )
         return await run_agent(job)
