@@ -27,6 +27,7 @@ from fanflow._script import Sandbox
 
 KEY = "sk-test-budget-0123456789abcdef"
 MODELS = {"anthropic": "anthropic:claude-sonnet-4-5", "openai": "openai:gpt-4.1-mini"}
+TEST = ("--model", "test", "--json")
 FILLER = "the quick brown fox jumps over the lazy dog " * 200  # ~8.8k chars: ~2.2k tokens
 
 
@@ -303,8 +304,7 @@ def test_stagger_flag_takes_zero_and_refuses_a_negative(tmp_path):
         assert "--stagger-ms must be 0 (off) or more" in proc.stderr
         assert "Traceback" not in proc.stderr
     proc = subprocess.run(
-        [sys.executable, "-m", "fanflow", "run", str(script), *("--model", "test")]
-        + ["--stagger-ms", "0", "--json"],
+        [sys.executable, "-m", "fanflow", "run", str(script), *TEST, "--stagger-ms", "0"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -312,4 +312,4 @@ def test_stagger_flag_takes_zero_and_refuses_a_negative(tmp_path):
         timeout=120,
         stdin=subprocess.DEVNULL,
     )
-    assert proc.returncode == 0 and json.loads(proc.stdout)["result"] == 1
+    assert proc.returncode == 0 and json.loads(proc.stdout)["result"] == 1, proc.stderr
