@@ -235,6 +235,18 @@ async def scenario_d(n: int = 200) -> dict:
     return out
 
 
+def _cacheable_auditor(root: Path) -> None:
+    """The built-in auditor with its rules spelled out to ~1.2k tokens: a prefix the
+    providers cache (1,024 tokens or more; below that nothing is cached or staggered)."""
+    auditor = BUILTIN_AGENTS["auditor"]
+    rules = "Name the shared state, the two paths that race on it, and the line. " * 60
+    agents = root / ".fanflow" / "agents"
+    agents.mkdir(parents=True, exist_ok=True)
+    tools = ", ".join(auditor.tools)
+    text = f"---\nname: auditor\ntools: [{tools}]\n---\n{auditor.system_prompt}\n\n{rules}\n"
+    (agents / "auditor.md").write_text(text)
+
+
 async def scenario_e(n: int = 100) -> dict:
     """Share of the cacheable prefix (system prompt + tools) read from cache, agents 2..N."""
     os.environ.update(ANTHROPIC_API_KEY=KEY)
@@ -243,6 +255,7 @@ async def scenario_e(n: int = 100) -> dict:
         with served(Faults(latency=0.01)) as server:
             os.environ["ANTHROPIC_BASE_URL"] = server.url
             journal = Journal(Path(tmp) / "e.db")
+            _cacheable_auditor(Path(tmp))
             script = f"await gather([spawn('auditor', f'unit {{i}}') for i in range({n})])"
             report = await run_script(
                 script, RunOptions(model=f"anthropic:{MODEL}", workspace=tmp), journal=journal

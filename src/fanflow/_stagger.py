@@ -22,9 +22,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ._models import Model, ModelRequest
+from ._models import Model, ModelRequest, estimate_tokens
 
 DEFAULT_STAGGER_MS = 5000
+MIN_PREFIX_TOKENS = 1024
+"""The smallest prefix a provider caches (Anthropic: 1,024-4,096 tokens by model; OpenAI:
+1,024). A shorter one is never cached, so staggering it would only cost time."""
 WARM_S = 240.0
 """How long a prefix stays warm after a response that used it began. Provider caches
 keep an entry 5 minutes from its last use; this leaves a minute of margin."""
@@ -64,11 +67,11 @@ class Stagger:
         """The identity of `req`'s cacheable prefix, or None when staggering cannot help."""
         if self.window_s <= 0 or not getattr(model, "caches_prompts", False):
             return None
-        # No size floor: a prefix under a provider's minimum (1,024-4,096 tokens) is never
-        # cached, but staggering it costs one time-to-first-token per prefix per WARM_S.
         tools = json.dumps(
             [[t.name, t.description, t.input_schema] for t in req.tools], sort_keys=True
         )
+        if estimate_tokens(req.system + tools) < MIN_PREFIX_TOKENS:
+            return None
         return hashlib.sha256(json.dumps([name, req.system, tools]).encode()).hexdigest()
 
     async def turn(self, key: str | None) -> Lease | None:
