@@ -53,6 +53,12 @@ def billed(report: dict) -> int:
     return billed_tokens(report["usage"])
 
 
+def overruns(journal: Journal, report: dict) -> list[dict]:
+    """Calls billed more than their reservation: the input bound did not hold."""
+    events = journal.events_of_kind(report["run_id"], "budget")
+    return [e for e in events if "billed more than" in e["message"]]
+
+
 def answered(api: FakeAPI) -> int:
     return api.count(status=200)
 
@@ -60,11 +66,17 @@ def answered(api: FakeAPI) -> int:
 @pytest.mark.parametrize("provider", sorted(MODELS))
 @pytest.mark.parametrize("budget", [12_000, 30_000, 75_000])
 async def test_billed_tokens_never_pass_the_budget_at_concurrency_16(api, provider, budget):
+    journal = Journal()
     report = await run(
-        fan_out(60), model_name=MODELS[provider], concurrency=16, budget_tokens=budget
+        fan_out(60),
+        model_name=MODELS[provider],
+        concurrency=16,
+        budget_tokens=budget,
+        journal=journal,
     )
     assert report["status"] == "budget_exceeded"
     assert 0 < billed(report) <= budget
+    assert not overruns(journal, report)
     assert report["agents"]["succeeded"] == answered(api) >= 1  # every paid call kept
     assert any("resume with a larger --budget" in e["error"] for e in report["errors"])
 
@@ -313,3 +325,26 @@ def test_stagger_flag_takes_zero_and_refuses_a_negative(tmp_path):
         stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 0 and json.loads(proc.stdout)["result"] == 1, proc.stderr
+
+
+async def test_a_later_turn_is_bounded_by_what_the_earlier_one_was_billed(api, tmp_path):
+    # turn 1 reserves ~40k (a 36 kB prompt, byte-bounded); the API bills it ~9k. Turn 2
+    # (the file read back) would reserve ~40k again from bytes, over the 36k left of
+    # 45k; bounded by turn 1's bill plus the bytes added (~10k), it fits.
+    (tmp_path / "notes.md").write_text("a short note\n")
+    filler = "lorem ipsum dolor sit amet " * 1333
+    script = (
+        f"await spawn('general', 'Read notes.md. ' + {filler!r}, tools=['read'], max_tokens=300)"
+    )
+    journal = Journal()
+    report = await run(
+        script,
+        model_name=MODELS["anthropic"],
+        budget_tokens=45_000,
+        workspace=str(tmp_path),
+        journal=journal,
+    )
+    assert report["status"] == "succeeded", report["errors"]
+    assert not overruns(journal, report)
+    assert answered(api) == 2  # two turns: the read, then the answer
+    assert billed(report) <= 45_000

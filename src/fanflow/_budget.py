@@ -60,6 +60,22 @@ def input_bound(req: ModelRequest) -> int:
     return size + REQUEST_OVERHEAD_TOKENS + PART_OVERHEAD_TOKENS * parts
 
 
+def follow_up_bound(earlier: ModelRequest, billed_input: int, req: ModelRequest) -> int | None:
+    """A tighter bound for `req` when it extends `earlier`, a call of the same agent that
+    was billed `billed_input` input tokens: that count, plus the bytes of what was added.
+    None when `req` is not `earlier` with messages appended."""
+    count = len(earlier.messages)
+    if (
+        req.system != earlier.system
+        or req.tools != earlier.tools
+        or req.schema != earlier.schema
+        or req.messages[:count] != earlier.messages
+    ):
+        return None
+    added = ModelRequest(system="", messages=req.messages[count:], tools=[], max_tokens=0)
+    return billed_input + input_bound(added) - REQUEST_OVERHEAD_TOKENS
+
+
 def worst_cost(price: Callable[[Usage], float | None], inputs: int, outputs: int) -> float | None:
     """The most `inputs` input tokens and `outputs` output tokens can cost: each input
     token at the dearest of its rates (plain, cache write, cache read); None: no price."""
@@ -185,9 +201,9 @@ class Budget:
             self.spent_tokens += held.tokens
             self.spent_usd += held.usd
         else:
-            if self.limited and (
-                billed_tokens(usage) > held.tokens or (cost or 0.0) > held.usd + 1e-9
-            ):
+            over_tokens = self.tokens is not None and billed_tokens(usage) > held.tokens
+            over_usd = self.usd is not None and (cost or 0.0) > held.usd + 1e-9
+            if over_tokens or over_usd:
                 self.overruns += 1
             self.add(usage, cost)
         waiters, self._waiters = self._waiters, []

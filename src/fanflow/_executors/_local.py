@@ -21,4 +21,7 @@ class LocalExecutor(Executor):
             reserve=lambda request: services.reserve(spec, request),
             settle=services.settle,
         )
-        return await run_agent(job)
+        try:
+            return await run_agent(job)
+        finally:
+            services.agent_ended(spec)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .._agents import AgentSpec, AgentTools
-from .._budget import Budget, Reservation, input_bound, worst_cost
+from .._budget import Budget, Reservation, follow_up_bound, input_bound, worst_cost
 from .._commands import Commands
 from .._journal import Journal
 from .._models import (
@@ -26,6 +26,7 @@ from .._models import (
     Usage,
     resolve_model,
 )
+from .._models._base import billed_tokens
 from .._permissions import Permissions
 from .._stagger import Lease, Stagger
 from .._workspace import Workspace
@@ -71,6 +72,7 @@ class CallTicket:
     """One model call's hold on the run: its budget reservation and its stagger turn."""
 
     spec: AgentSpec
+    request: ModelRequest
     held: Reservation
     lease: Lease | None
     stagger: Stagger
@@ -94,6 +96,9 @@ class RunServices:
     commands: Commands
     permissions: Permissions
     stagger: Stagger = field(default_factory=Stagger)
+    answered: dict[int, tuple[ModelRequest, int]] = field(default_factory=dict)
+    """Each running agent's last answered call and the input tokens it was billed: the
+    next call's input is bounded by that count plus what was added since."""
 
     def model(self, spec: AgentSpec) -> Model:
         return self.models.get(spec.model)
@@ -107,6 +112,10 @@ class RunServices:
         sharing its prefix has begun its response. Raises `BudgetExceeded`."""
         model = self.models.get(spec.model)
         inputs = input_bound(request)
+        earlier = self.answered.get(spec.agent_id)
+        if earlier is not None:
+            tighter = follow_up_bound(*earlier, request)
+            inputs = inputs if tighter is None else min(inputs, tighter)
         usd = 0.0
         if self.budget.usd is not None:
             usd = worst_cost(model.price, inputs, request.max_tokens)
@@ -116,7 +125,7 @@ class RunServices:
         except BaseException:
             self.budget.settle(held, Usage(), 0.0)  # never sent: nothing billed
             raise
-        return CallTicket(spec, held, lease, self.stagger)
+        return CallTicket(spec, request, held, lease, self.stagger)
 
     def settle(self, ticket: CallTicket, usage: Usage | None, answered: bool = True) -> None:
         """The call ended. `usage`: what it was billed; for a call that failed, `Usage()`
@@ -132,6 +141,8 @@ class RunServices:
         self.budget.settle(ticket.held, usage, cost)
         if answered:
             self.journal.add_usage(spec.run_id, spec.agent_id, spec.phase, spec.model, usage, cost)
+            billed_input = billed_tokens(usage) - usage.output_tokens
+            self.answered[spec.agent_id] = (ticket.request, billed_input)
         if self.budget.overruns > overruns:
             self.journal.event(
                 spec.run_id,
@@ -144,3 +155,6 @@ class RunServices:
 
     def agent_started(self, spec: AgentSpec) -> None:
         self.journal.start_agent(spec.run_id, spec.agent_id)
+
+    def agent_ended(self, spec: AgentSpec) -> None:
+        self.answered.pop(spec.agent_id, None)
