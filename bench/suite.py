@@ -290,6 +290,7 @@ async def scenario_f() -> dict:
         report = await run_script(script, options, journal=Journal(Path(tmp) / "f.db"))
     billed = sum(report["usage"][k] for k in TOKEN_FIELDS)
     return {
+        "f_peak_in_flight": server.stats["peak_in_flight"],
         "f_status": report["status"],
         "f_agents_succeeded": report["agents"]["succeeded"],
         "f_billed_tokens": billed,
