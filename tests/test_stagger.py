@@ -24,12 +24,12 @@ MODELS = {"anthropic": "anthropic:claude-sonnet-4-5", "openai": "openai:gpt-4.1-
 RULE = "Check every claim against the code before you report it; cite file and line. "
 
 
-def long_agent(root: Path, name: str = "checker", salt: str = "") -> None:
+def long_agent(root: Path, name: str = "checker", salt: str = "", tools: str = "[]") -> None:
     """An agent whose system prompt (~3.5k tokens) every spawn of it shares."""
     agents = root / ".fanflow" / "agents"
     agents.mkdir(parents=True, exist_ok=True)
     body = salt + RULE * 180
-    (agents / f"{name}.md").write_text(f"---\nname: {name}\ntools: []\n---\n{body}\n")
+    (agents / f"{name}.md").write_text(f"---\nname: {name}\ntools: {tools}\n---\n{body}\n")
 
 
 @pytest.fixture
@@ -58,6 +58,8 @@ def misses(journal: Journal, report: dict, provider: str) -> int:
 async def fan_out(env, tmp_path, provider, script, *, brain=None, latency=0.3, **options):
     long_agent(tmp_path)
     long_agent(tmp_path, "other", salt="A different rulebook. ")
+    long_agent(tmp_path, "reader", salt="You may read files. ", tools="[read]")
+    (tmp_path / "notes.md").write_text("the note\n")
     async with FakeAPI(api_key=KEY, faults=Faults(latency=latency), brain=brain) as api:
         env(api)
         journal = Journal()
@@ -79,6 +81,16 @@ async def test_a_wave_sharing_a_prefix_writes_it_once(env, tmp_path, provider):
     assert report["agents"]["succeeded"] == 40
     assert misses(journal, report, provider) == 1
     assert sum(r.streamed for r in api.requests) == 1  # only the leader needed to stream
+
+
+@pytest.mark.parametrize("provider", sorted(MODELS))
+async def test_a_streamed_leader_that_calls_a_tool_gets_its_answer(env, tmp_path, provider):
+    script = "await gather([spawn('reader', f'Read notes.md, unit {i}') for i in range(20)])"
+    api, journal, report = await fan_out(env, tmp_path, provider, script)
+    agents = journal.agents(report["run_id"])
+    assert [a["turns"] for a in agents] == [2] * 20  # read, then answer: the tool call came
+    assert sum(r.streamed for r in api.requests) == 1  # through the leader's stream
+    assert misses(journal, report, provider) == 1
 
 
 @pytest.mark.parametrize("provider", sorted(MODELS))
