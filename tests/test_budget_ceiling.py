@@ -55,7 +55,7 @@ def billed(report: dict) -> int:
 
 def overruns(journal: Journal, report: dict) -> list[dict]:
     """Calls billed more than their reservation: the input bound did not hold."""
-    events = journal.events_of_kind(report["run_id"], "budget")
+    events = journal.events_of_kind(report["run_id"], "budget_overrun")
     return [e for e in events if "billed more than" in e["message"]]
 
 
@@ -348,3 +348,20 @@ async def test_a_later_turn_is_bounded_by_what_the_earlier_one_was_billed(api, t
     assert not overruns(journal, report)
     assert answered(api) == 2  # two turns: the read, then the answer
     assert billed(report) <= 45_000
+
+
+async def test_a_call_billed_over_its_reservation_is_journaled():
+    from fanflow import ModelResponse
+
+    def greedy(req):  # reports more input than any text of this size can hold
+        return ModelResponse("done", usage=Usage(input_tokens=500_000))
+
+    journal = Journal()
+    report = await run(
+        "await spawn('general', 'u', tools=[], max_tokens=100)",
+        model=greedy,
+        budget_tokens=2_000_000,
+        journal=journal,
+    )
+    assert report["status"] == "succeeded"
+    assert len(overruns(journal, report)) == 1

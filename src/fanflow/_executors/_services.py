@@ -146,7 +146,7 @@ class RunServices:
         if self.budget.overruns > overruns:
             self.journal.event(
                 spec.run_id,
-                "budget",
+                "budget_overrun",
                 f"a call of agent {spec.agent_id} was billed more than its reserved worst "
                 "case; the input bound did not hold for this model",
                 agent_id=spec.agent_id,
