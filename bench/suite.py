@@ -9,7 +9,7 @@ The fake API runs in a process of its own, as a real API would: its CPU is
 not the client's. Each side of scenario (a) runs in its own subprocess too,
 so CPU time (its own plus its sandbox worker's) and peak RSS are its own.
 
-    python bench/suite.py            # a (100, 1000), b, c, d, e
+    python bench/suite.py            # a (100, 1000), b, c, d, e, f, g
     python bench/suite.py --full     # also a at N = 10,000 (several minutes)
     python bench/suite.py c e        # only these scenarios
     python bench/suite.py h i        # issue 15's quota stop and closed port (bench/breaker.py)
@@ -38,6 +38,7 @@ from _served import KEY, served
 from fanflow import RunOptions, run_script
 from fanflow._agents import BUILTIN_AGENTS
 from fanflow._journal import Journal
+from fanflow._models._base import TOKEN_FIELDS
 
 MODEL = "claude-sonnet-4-6"
 LATENCY = 0.2
@@ -235,6 +236,18 @@ async def scenario_d(n: int = 200) -> dict:
     return out
 
 
+def _cacheable_auditor(root: Path) -> None:
+    """The built-in auditor with its rules spelled out to ~1.2k tokens: a prefix the
+    providers cache (1,024 tokens or more; below that nothing is cached or staggered)."""
+    auditor = BUILTIN_AGENTS["auditor"]
+    rules = "Name the shared state, the two paths that race on it, and the line. " * 60
+    agents = root / ".fanflow" / "agents"
+    agents.mkdir(parents=True, exist_ok=True)
+    tools = ", ".join(auditor.tools)
+    text = f"---\nname: auditor\ntools: [{tools}]\n---\n{auditor.system_prompt}\n\n{rules}\n"
+    (agents / "auditor.md").write_text(text)
+
+
 async def scenario_e(n: int = 100) -> dict:
     """Share of the cacheable prefix (system prompt + tools) read from cache, agents 2..N."""
     os.environ.update(ANTHROPIC_API_KEY=KEY)
@@ -243,6 +256,7 @@ async def scenario_e(n: int = 100) -> dict:
         with served(Faults(latency=0.01)) as server:
             os.environ["ANTHROPIC_BASE_URL"] = server.url
             journal = Journal(Path(tmp) / "e.db")
+            _cacheable_auditor(Path(tmp))
             script = f"await gather([spawn('auditor', f'unit {{i}}') for i in range({n})])"
             report = await run_script(
                 script, RunOptions(model=f"anthropic:{MODEL}", workspace=tmp), journal=journal
@@ -255,6 +269,100 @@ async def scenario_e(n: int = 100) -> dict:
         "e_cacheable_prefix_tokens": prefix,
         "e_prefix_read_from_cache_agents_2_to_n": round(read / (prefix * len(rest)), 3),
     }
+
+
+F_AGENTS, F_BUDGET, F_PROMPT_CHARS = 60, 200_000, 40_000
+
+
+async def scenario_f() -> dict:
+    """Billed / budget: 60 agents of ~10k tokens each, concurrency 16, a 200k budget."""
+    os.environ.update(ANTHROPIC_API_KEY=KEY)
+    filler = ("lorem ipsum dolor sit amet " * (F_PROMPT_CHARS // 27 + 1))[:F_PROMPT_CHARS]
+    script = (
+        f"filler = {filler!r}\n"
+        f"await gather([spawn('general', f'unit {{i}}: ' + filler, tools=[], max_tokens=1000)"
+        f" for i in range({F_AGENTS})])"
+    )
+    with tempfile.TemporaryDirectory() as tmp, served(Faults(latency=LATENCY)) as server:
+        os.environ["ANTHROPIC_BASE_URL"] = server.url
+        options = RunOptions(
+            model=f"anthropic:{MODEL}", concurrency=16, workspace=tmp, budget_tokens=F_BUDGET
+        )
+        report = await run_script(script, options, journal=Journal(Path(tmp) / "f.db"))
+    billed = sum(report["usage"][k] for k in TOKEN_FIELDS)
+    return {
+        "f_peak_in_flight": server.stats["peak_in_flight"],
+        "f_status": report["status"],
+        "f_agents_succeeded": report["agents"]["succeeded"],
+        "f_billed_tokens": billed,
+        "f_billed_over_budget": round(billed / F_BUDGET, 3),
+    }
+
+
+G_AGENTS, G_PREFIX_CHARS = 100, 14_000
+G_LATENCY = 1.0  # a time to first token long enough to stand out of the CPU noise
+
+
+def _long_agent(root: Path) -> None:
+    """An agent whose system prompt is a >= 3k-token prefix every agent of the wave shares."""
+    rule = "Check every claim against the code before you report it; cite file and line. "
+    body = (rule * (G_PREFIX_CHARS // len(rule) + 1))[:G_PREFIX_CHARS]
+    agents = root / ".fanflow" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "checker.md").write_text(f"---\nname: checker\ntools: []\n---\n{body}\n")
+
+
+async def _wave(url: str, tmp: str, stagger_ms: int, n: int = G_AGENTS) -> tuple[float, list[dict]]:
+    os.environ.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=url)
+    script = f"await gather([spawn('checker', f'unit {{i}}') for i in range({n})])"
+    options = RunOptions(
+        model=f"anthropic:{MODEL}", concurrency=16, workspace=tmp, stagger_ms=stagger_ms
+    )
+    journal = Journal(Path(tmp) / f"g{stagger_ms}.db")
+    start = time.perf_counter()
+    report = await run_script(script, options, journal=journal)
+    wall = time.perf_counter() - start
+    assert report["status"] == "succeeded", report["errors"][:2]
+    return wall, journal.usage_rows(report["run_id"])
+
+
+async def scenario_g(repeats: int = 3) -> dict:
+    """Cache writes in one 100-agent wave sharing a >= 3k-token prefix, stagger on and off.
+
+    Each wave gets a fresh fake server (a cold cache); the server makes an entry
+    readable only once the response that writes it has begun, as the real APIs do.
+    The sides alternate, after an untimed warm-up; the median wall of each.
+    """
+    import anthropic  # noqa: F401 - imported before either side's clock starts
+
+    sides = {"no_stagger": 0, "stagger": 5000}
+    walls: dict[str, list[float]] = {label: [] for label in sides}
+    writes: dict[str, list[int]] = {label: [] for label in sides}
+    prefix = 0
+    with tempfile.TemporaryDirectory() as tmp, served(Faults(latency=LATENCY)) as server:
+        _long_agent(Path(tmp))
+        await _wave(server.url, tmp, 5000, n=16)  # warm-up: first-run costs off the clock
+    for _ in range(repeats):
+        for label, stagger in sides.items():
+            with (
+                tempfile.TemporaryDirectory() as tmp,
+                served(Faults(latency=G_LATENCY)) as server,
+            ):
+                _long_agent(Path(tmp))
+                wall, rows = await _wave(server.url, tmp, stagger)
+            walls[label].append(wall)
+            writes[label].append(sum(1 for r in rows if r["cache_creation_input_tokens"] > 0))
+            prefix = max(prefix, *(r["cache_creation_input_tokens"] for r in rows))
+    out: dict = {"g_prefix_tokens": prefix}
+    wall = {label: statistics.median(w) for label, w in walls.items()}
+    for label in sides:
+        out[f"g_{label}_cache_writes"] = max(writes[label])
+        out[f"g_{label}_wall_s"] = round(wall[label], 2)
+    out["g_stagger_wall_over_no_stagger"] = round(wall["stagger"] / wall["no_stagger"], 3)
+    # the fake's time to first token is its latency: the stagger should cost about one
+    out["g_stagger_cost_in_ttft"] = round((wall["stagger"] - wall["no_stagger"]) / G_LATENCY, 2)
+    out["g_ttft_s"] = G_LATENCY
+    return out
 
 
 TARGETS = [
@@ -274,6 +382,8 @@ TARGETS = [
         for case in ("anthropic_credit", "anthropic_spend_limit_429", "openai_insufficient_quota")
     ),
     ("i_closed_port_seconds_to_stop", "<=", 10, "(i) closed port stops in <= 10 s"),
+    ("f_billed_over_budget", "<=", 1.0, "(f) billed <= budget at concurrency 16"),
+    ("g_stagger_cache_writes", "<=", 1, "(g) 1 cache write per 100-agent wave"),
 ]
 
 
@@ -291,7 +401,7 @@ def main() -> None:
     if sys.argv[1:2] == ["--one"]:
         print(json.dumps(asyncio.run(one_side(sys.argv[2], sys.argv[3], int(sys.argv[4])))))
         return
-    chosen = {a for a in sys.argv[1:] if not a.startswith("-")} or set("abcde")
+    chosen = {a for a in sys.argv[1:] if not a.startswith("-")} or set("abcdefghi")
     figures: dict = {"latency_s": LATENCY, "concurrency": 16}
     if "a" in chosen:
         for n, repeats in ((100, 3), (1000, 3), *(((10_000, 1),) if "--full" in sys.argv else ())):
@@ -305,6 +415,10 @@ def main() -> None:
         figures.update(asyncio.run(scenario_d()))
     if "e" in chosen:
         figures.update(asyncio.run(scenario_e()))
+    if "f" in chosen:
+        figures.update(asyncio.run(scenario_f()))
+    if "g" in chosen:
+        figures.update(asyncio.run(scenario_g()))
     if chosen & {"h", "i"}:  # issue 15's account stops live in bench/breaker.py
         import breaker
 
@@ -312,7 +426,7 @@ def main() -> None:
             figures.update(asyncio.run(breaker.scenario_h()))
         if "i" in chosen:
             figures.update(asyncio.run(breaker.scenario_i()))
-    publish(figures, "suite" if chosen == set("abcde") else "suite-" + "".join(sorted(chosen)))
+    publish(figures, "suite" if chosen == set("abcdefghi") else "suite-" + "".join(sorted(chosen)))
     print_targets(figures)
 
 

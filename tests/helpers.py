@@ -137,8 +137,8 @@ def _remote_job(spec: AgentSpec, services: RunServices, home: asyncio.AbstractEv
         spec=spec,
         model=_RemoteModel(on_home(services.model, spec), home),
         tools=_RemoteTools(on_home(services.tools, spec), home),
-        before_request=lambda: on_home(services.before_request),
-        on_usage=lambda usage: on_home(services.record_usage, spec, usage),
+        reserve=lambda request: _on_home(home, services.reserve(spec, request)),
+        settle=lambda *args, **kw: on_home(lambda: services.settle(*args, **kw)),
     )
 
 

@@ -107,16 +107,17 @@ async def test_tools_usage_and_turns_reach_the_run_through_services(name):
 @pytest.mark.parametrize("name", sorted(EXECUTORS))
 async def test_the_budget_stops_agents_through_services(name):
     def model(req):
-        return ModelResponse('{"ok": 1}', usage=Usage(600, 0))
+        return ModelResponse('{"ok": 1}', usage=Usage(3000, 0))
 
-    report = await run(
+    report = await run(  # a call reserves ~10.7k (input bound + 8,000 max_tokens)
         'await gather([spawn("general", f"u{i}") for i in range(20)], concurrency=1)',
         model=model,
-        budget_tokens=1000,
+        budget_tokens=12_000,
         executor=EXECUTORS[name](),
     )
     assert report["status"] == "budget_exceeded"
-    assert report["agents"]["succeeded"] == 2  # 600, then 1,200 >= 1,000: no third request
+    billed = report["usage"]["input_tokens"]
+    assert report["agents"]["succeeded"] == 1 and billed == 3000  # 3,000 + 10.7k > 12k
 
 
 class Recording(Executor):

@@ -256,24 +256,24 @@ def test_dry_run_prints_the_card_and_calls_no_model(tmp_path):
 async def test_budget_stops_spawning_mid_run_and_resume_with_more_finishes():
     async def model(req):
         await asyncio.sleep(0)
-        return ModelResponse(text='{"ok": 1}', usage=Usage(input_tokens=80, output_tokens=20))
+        return ModelResponse(text='{"ok": 1}', usage=Usage(input_tokens=800, output_tokens=200))
 
     journal = Journal()
     fake = {"fake": FunctionModel(model, name="fake")}
     script = "await gather([spawn('general', f'u{i}', tools=[]) for i in range(50)])"
-    report = await run(
-        script, model=fake["fake"], journal=journal, budget_tokens=1000, concurrency=4
+    report = await run(  # each call reserves ~10.5k: its input bound + 8,000 max_tokens
+        script, model=fake["fake"], journal=journal, budget_tokens=20_000, concurrency=4
     )
     assert report["status"] == "budget_exceeded"
     spent = sum(report["usage"][k] for k in ("input_tokens", "output_tokens"))
-    assert 1000 <= spent <= 1000 + 4 * 100  # never more than the calls already in flight
-    assert any("token budget of 1,000 reached" in e["error"] for e in report["errors"])
+    assert 1000 <= spent <= 20_000  # a ceiling: never more than the budget
+    assert any("token budget of 20,000 reached" in e["error"] for e in report["errors"])
     resumed = prepare_resume(journal, report["run_id"], fake, budget_tokens=100_000)
     async with Sandbox() as sandbox:
         final = await resumed.execute(sandbox)
     assert final["status"] == "succeeded"
     assert final["agents"] == {"spawned": 50, "succeeded": 50, "failed": 0, "retried": 0}
-    assert sum(final["usage"][k] for k in ("input_tokens", "output_tokens")) == 50 * 100
+    assert sum(final["usage"][k] for k in ("input_tokens", "output_tokens")) == 50 * 1000
 
 
 # How many units there are is an agent's answer, which the estimate can only guess (it
@@ -291,7 +291,8 @@ def test_budget_reached_exits_3_from_the_cli(tmp_path):
     script.write_text(DYNAMIC)
     env = {"FANFLOW_HOME": str(tmp_path)}
     estimate = json.loads(fanflow("run", str(script), *TEST, "--dry-run", "--json", env=env).stdout)
-    budget = 2 * (estimate["input_tokens"] + estimate["output_tokens"])
+    # a ceiling: the budget must hold a call's worst case (input bound + 8,000 max_tokens)
+    budget = 2 * (estimate["input_tokens"] + estimate["output_tokens"]) + 15_000
     proc = fanflow("run", str(script), *TEST, "--budget", str(budget), "--json", env=env)
     report = json.loads(proc.stdout)
     assert proc.returncode == 3 and report["status"] == "budget_exceeded", report["errors"]

@@ -95,7 +95,12 @@ def host_functions(scheduler: Scheduler, on_log: Callable[[str], None]) -> dict[
             raise ToolError(f"unknown tool {name!r}")
         return await _replayed_tool(scheduler, name, args)
 
+    def ff_budget():
+        held = scheduler.budget
+        return {"total": held.tokens, "spent": held.spent_tokens, "remaining": held.remaining()}
+
     functions = {
+        "_ff_budget": ff_budget,
         "_ff_spawn": ff_spawn,
         "_ff_await": scheduler.await_agent,
         "_ff_gather": scheduler.gather_agents,

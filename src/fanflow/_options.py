@@ -39,6 +39,9 @@ class RunOptions:
     """Billed tokens the run may spend (`--budget 2M`); None: the config's, else no limit."""
     budget_usd: float | None = None
     """Dollars the run may spend (`--budget-usd 50`); None: the config's, else no limit."""
+    stagger_ms: int = 5000
+    """Prefix stagger (`--stagger-ms`): at most this long, calls that share a cacheable prefix
+    wait for the first one's response to begin; 0 turns it off (DESIGN §9, fanflow._stagger)."""
     permission_mode: str = "auto"
     """auto, prompt or read-only: what scripts and agents may change (docs/permissions.md)."""
     allow_secrets: bool = False
@@ -53,6 +56,8 @@ class RunOptions:
         for flag, value in (("--concurrency", self.concurrency), ("--max-agents", self.max_agents)):
             if value is not None and value < 1:
                 raise ConfigError(f"{flag} must be at least 1 (got {value})")
+        if self.stagger_ms < 0:
+            raise ConfigError(f"--stagger-ms must be 0 (off) or more (got {self.stagger_ms})")
         if self.agent_effort not in EFFORTS:
             raise ConfigError(
                 f"--agent-effort must be one of {', '.join(EFFORTS)} (got {self.agent_effort!r})"
@@ -73,6 +78,7 @@ class RunOptions:
             "allow_secrets": self.allow_secrets,
             "budget_tokens": self.budget_tokens,
             "budget_usd": self.budget_usd,
+            "stagger_ms": self.stagger_ms,
         }
 
     @classmethod
@@ -91,6 +97,7 @@ class RunOptions:
             allow_secrets=settings.get("allow_secrets") is True,
             budget_tokens=settings.get("budget_tokens"),
             budget_usd=settings.get("budget_usd"),
+            stagger_ms=settings.get("stagger_ms", 5000),
             script_path=row["script_path"] or "script.py",
             workflow_name=row["workflow_name"],
         )

@@ -36,6 +36,7 @@ from ._rights import secrets_granted
 from ._run_record import RunRecord
 from ._scheduler import Scheduler
 from ._script import Sandbox, ScriptInfo, check_syntax_and_names
+from ._stagger import Stagger
 from ._workspace import Workspace
 
 
@@ -231,6 +232,7 @@ class Run(RunRecord):
             workspace=self.workspace,
             commands=self.commands,
             permissions=self.permissions,
+            stagger=Stagger(self.options.stagger_ms),
         )
         return Scheduler(
             run_id=self.run_id,

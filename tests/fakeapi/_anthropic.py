@@ -5,7 +5,8 @@ any model runs), turns it into a provider-neutral `ModelRequest`, and turns
 the brain's reply back into a `message` object or its SSE event sequence.
 Usage comes from the wire request, prompt caching included: the prefix up to
 each `cache_control` breakpoint (tools, then system, then messages) is written
-the first time it is seen and read afterwards.
+the first time it is seen, and read by requests that arrive after the response
+that wrote it has begun (as at the real API; `PrefixCache`).
 """
 
 from __future__ import annotations
@@ -110,11 +111,13 @@ class AnthropicDialect:
 
     # -- replies ----------------------------------------------------------------------
 
-    def usage(self, body: dict[str, Any], output_tokens: int) -> dict[str, Any]:
+    def usage(
+        self, body: dict[str, Any], output_tokens: int, arrived: float | None = None
+    ) -> dict[str, Any]:
         """Token usage of `body`, with prompt-cache reads and writes; records the writes."""
         parts = _cache_parts(body)
         marks = [i for i, (_, _, mark) in enumerate(parts) if mark is not None]
-        read, creation = self.cache.account(body["model"], [p[:2] for p in parts], marks)
+        read, creation = self.cache.account(body["model"], [p[:2] for p in parts], marks, arrived)
         long = bool(marks) and parts[marks[-1]][2].get("ttl") == "1h"
         return {
             "input_tokens": sum(p[1] for p in parts) - read - creation,

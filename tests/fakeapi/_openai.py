@@ -4,9 +4,9 @@ Checks a request the way the real API does (4xx with its error body, before
 any model runs), turns it into a provider-neutral `ModelRequest`, and turns
 the brain's reply back into a `chat.completion` or its `data:` chunk stream.
 Prompt caching is automatic, as at OpenAI: the longest prefix (tools and the
-leading system messages, then whole messages) seen in an earlier request is
-reported as `prompt_tokens_details.cached_tokens`, and included in
-`prompt_tokens`.
+leading system messages, then whole messages) of an earlier request whose
+response had begun when this one arrived is reported as
+`prompt_tokens_details.cached_tokens`, and included in `prompt_tokens`.
 """
 
 from __future__ import annotations
@@ -157,7 +157,9 @@ class OpenAIDialect:
 
     # -- replies ----------------------------------------------------------------------
 
-    def usage(self, body: dict[str, Any], output_tokens: int) -> dict[str, Any]:
+    def usage(
+        self, body: dict[str, Any], output_tokens: int, arrived: float | None = None
+    ) -> dict[str, Any]:
         """Token usage of `body`; the longest prefix seen before counts as cached."""
         lead = _leading_system(body["messages"])
         head = [body.get("tools") or [], body["messages"][:lead]]
@@ -166,7 +168,7 @@ class OpenAIDialect:
             (json.dumps(m, sort_keys=True), _tokens(_prompt_text(None, [m])))
             for m in body["messages"][lead:]
         ]
-        cached, _ = self.cache.account(body["model"], parts, list(range(len(parts))))
+        cached, _ = self.cache.account(body["model"], parts, list(range(len(parts))), arrived)
         prompt = sum(tokens for _, tokens in parts)
         return {
             "prompt_tokens": prompt,

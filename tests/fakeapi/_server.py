@@ -20,6 +20,8 @@ import asyncio
 import hashlib
 import json
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -72,28 +74,46 @@ class RecordedRequest:
 
 
 class PrefixCache:
-    """The prompt-cache ledger of one server: hashes of the request prefixes written."""
+    """The prompt-cache ledger of one server: the request prefixes written, and since when
+    each can be read.
 
-    def __init__(self) -> None:
-        self._written: set[str] = set()
+    As at the real APIs, an entry becomes readable only from the start of the response
+    that wrote it: requests that arrived before then miss it and write it again (which
+    is why fanflow staggers agents that share a prefix).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._readable_from: dict[str, float] = {}
+        self.clock = clock
 
     def account(
-        self, model: str, parts: list[tuple[str, int]], writes: list[int]
+        self,
+        model: str,
+        parts: list[tuple[str, int]],
+        writes: list[int],
+        arrived: float | None = None,
     ) -> tuple[int, int]:
         """(read, written) tokens of a request made of `parts` (canonical text, tokens).
 
-        The request writes the prefixes ending at the `writes` indices; it reads
-        the longest prefix, ending at or before the last write, written before.
+        Called as its response begins. The request writes the prefixes ending at the
+        `writes` indices, readable from now on; it reads the longest prefix, ending at or
+        before the last write, that was readable when it `arrived` (None: now).
         """
         if not writes:
             return 0, 0
+        now = self.clock()
+        seen = now if arrived is None else arrived
         chain, digest = [], hashlib.sha256(model.encode())  # caches are per model
         for canon, _ in parts:
             digest = hashlib.sha256(digest.digest() + canon.encode())
             chain.append(digest.hexdigest())
         last = writes[-1]
-        hit = max((i for i in range(last + 1) if chain[i] in self._written), default=-1)
-        self._written.update(chain[i] for i in writes)
+        readable = self._readable_from
+        hit = max(
+            (i for i in range(last + 1) if readable.get(chain[i], math.inf) <= seen), default=-1
+        )
+        for i in writes:
+            readable[chain[i]] = min(readable.get(chain[i], math.inf), now)
         read = sum(tokens for _, tokens in parts[: hit + 1])
         return read, sum(tokens for _, tokens in parts[hit + 1 : last + 1])
 
@@ -270,6 +290,7 @@ class FakeAPI:
         draw: float,
         request_id: str,
     ) -> web.StreamResponse:
+        arrived = time.monotonic()  # what the prompt cache holds is looked up on arrival
         if self._faults.latency:
             await asyncio.sleep(self._faults.latency)
         kind = self._engine.pick(draw)
@@ -289,7 +310,8 @@ class FakeAPI:
             log.exception("fake API brain failed; answering 500")
             problem = canned(dialect.name, 500)
             return self._error(record, dialect, problem, request_id, window=True)
-        usage = dialect.usage(body, reply.usage.output_tokens)
+        # the response begins now: from here on, what it writes to the cache is readable
+        usage = dialect.usage(body, reply.usage.output_tokens, arrived)
         headers = {**id_headers(dialect.name, request_id), **self._window(dialect)}
         record.status = 200
         if not record.streamed:

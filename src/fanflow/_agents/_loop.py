@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from .. import _schemas as schemas
 from .._budget import BudgetExceeded
 from .._errors import AccountStop, FanflowError, ModelError
 from .._models import FatalModelError, Message, Model, ModelRequest, Usage
+from .._models._base import watching_begin
 from ._parse import looks_like_truncated_json, parse_reply
 from ._spec import ACCOUNT_STOP, BUDGET, CRASHED, FAILED, FATAL, AgentOutcome, AgentSpec
 from ._tools import AgentTools
@@ -35,10 +36,19 @@ class AgentJob:
     spec: AgentSpec
     model: Model
     tools: AgentTools
-    before_request: Callable[[], None] = lambda: None
-    """Called before every model request; raises to stop (the run's budget check)."""
-    on_usage: Callable[[Usage], None] = lambda usage: None
-    """Called with every call's usage as it ends (the run's budget and usage rows)."""
+    reserve: Callable[[ModelRequest], Awaitable[Any]] = lambda req: _unbudgeted()
+    """Awaited before every model request: returns once the call may be sent (its worst
+    case reserved against the budget, its prefix's turn come), a ticket for `settle`;
+    raises `BudgetExceeded` when it can never fit. A ticket's `on_begin`, if any, is
+    called when the response begins."""
+    settle: Callable[..., None] = lambda ticket, usage, answered=True: None
+    """Called once per reserved call as it ends: `(ticket, usage)` when it answered,
+    `(ticket, Usage(), answered=False)` when it failed, `(ticket, None, answered=False)`
+    when it was cancelled in flight (billed unknown). Charges the budget, journals usage."""
+
+
+async def _unbudgeted() -> None:
+    return None
 
 
 async def run_agent(job: AgentJob) -> AgentOutcome:
@@ -69,18 +79,25 @@ async def _converse(job: AgentJob, used: Usage) -> tuple[Any, int, int]:
     repaired = False
     calls = 0
     for turn in range(1, spec.max_turns + 1):
-        job.before_request()
-        reply = await job.model.request(
-            ModelRequest(
-                system=spec.definition.system_prompt,
-                messages=list(messages),
-                tools=job.tools.specs(),
-                max_tokens=spec.max_tokens,
-                effort=spec.effort,
-                schema=spec.schema,
-            )
+        request = ModelRequest(
+            system=spec.definition.system_prompt,
+            messages=list(messages),
+            tools=job.tools.specs(),
+            max_tokens=spec.max_tokens,
+            effort=spec.effort,
+            schema=spec.schema,
         )
-        job.on_usage(reply.usage)
+        ticket = await job.reserve(request)
+        try:
+            with watching_begin(getattr(ticket, "on_begin", None)):
+                reply = await job.model.request(request)
+        except asyncio.CancelledError:
+            job.settle(ticket, None, answered=False)  # may have been billed: keep it all
+            raise
+        except BaseException:
+            job.settle(ticket, Usage(), answered=False)  # a failed call is not billed
+            raise
+        job.settle(ticket, reply.usage)
         used += reply.usage
         calls += 1 + reply.retries
         if reply.tool_calls:

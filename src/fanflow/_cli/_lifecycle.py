@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -17,7 +18,7 @@ from .._report import build_report
 from .._resume import prepare_resume
 from .._views import EXIT_CODES, follow_run
 from ._aio import run_async
-from ._run_cmd import execute_in_foreground, print_report, run_in_background
+from ._run_cmd import STAGGER_HELP, execute_in_foreground, print_report, run_in_background
 
 RunRef = Annotated[str, typer.Argument(metavar="RUN", help="A run id (or prefix), or 'last'.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the JSON report.")]
@@ -75,6 +76,9 @@ def resume_command(
     allow_secrets: Annotated[
         bool, typer.Option("--allow-secrets", help="Let agents read and write secrets files.")
     ] = False,
+    stagger_ms: Annotated[
+        int | None, typer.Option("--stagger-ms", help=STAGGER_HELP + " Default: the run's.")
+    ] = None,
 ) -> None:
     """Finish an interrupted, cancelled or failed run without re-paying finished agents."""
     journal = Journal()
@@ -87,6 +91,8 @@ def resume_command(
         budget_usd=parse_usd(budget_usd),
         accept_changes=accept_changes,
     )
+    if stagger_ms is not None:  # read when the run starts its scheduler
+        resumed.options = replace(resumed.options, stagger_ms=stagger_ms)
     if background:
         run_async(run_in_background(resumed, as_json, resume=True, yes=True))
         return

@@ -27,7 +27,13 @@ from .._script import Sandbox
 from .._views import EXIT_CODES, visible
 from .._workspace import Workspace
 from ._aio import run_async
-from ._run_cmd import execute_in_foreground, parse_args, print_report, run_in_background
+from ._run_cmd import (
+    STAGGER_HELP,
+    execute_in_foreground,
+    parse_args,
+    print_report,
+    run_in_background,
+)
 
 Task = Annotated[str, typer.Argument(metavar="TASK", help="What to do, in plain words.")]
 ModelOpt = Annotated[
@@ -118,6 +124,7 @@ def do_command(
     ] = False,
     budget: Annotated[str | None, typer.Option(help="Token budget, e.g. 2M.")] = None,
     budget_usd: Annotated[str | None, typer.Option("--budget-usd", help="Dollars.")] = None,
+    stagger_ms: Annotated[int, typer.Option("--stagger-ms", help=STAGGER_HELP)] = 5000,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve without asking.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and estimate only.")] = False,
     background: Annotated[bool, typer.Option("--background", help="Run detached.")] = False,
@@ -134,6 +141,7 @@ def do_command(
         max_agents=max_agents,
         budget_tokens=parse_tokens(budget),
         budget_usd=parse_usd(budget_usd),
+        stagger_ms=stagger_ms,
         permission_mode=permission_mode,
         allow_secrets=allow_secrets,
         limits=Limits(),

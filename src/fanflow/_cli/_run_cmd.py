@@ -25,6 +25,11 @@ from ._approval import check_and_approve
 from ._worker import start_worker
 from ._workflows import locate_script
 
+STAGGER_HELP = (
+    "Agents sharing a cacheable prefix wait up to this long for the first one's response "
+    "to begin (0: off)."
+)
+
 
 def parse_args(pairs: list[str]) -> dict[str, str]:
     args = {}
@@ -75,6 +80,7 @@ def run_command(
     budget_usd: Annotated[
         str | None, typer.Option("--budget-usd", help="Dollar budget, e.g. 50.")
     ] = None,
+    stagger_ms: Annotated[int, typer.Option("--stagger-ms", help=STAGGER_HELP)] = 5000,
 ) -> None:
     """Run a workflow script in the sandbox and print its result."""
     path, name = locate_script(script, workspace)
@@ -91,6 +97,7 @@ def run_command(
         allow_secrets=allow_secrets,
         budget_tokens=parse_tokens(budget),
         budget_usd=parse_usd(budget_usd),
+        stagger_ms=stagger_ms,
         script_path=str(path),
         workflow_name=name,
     )

@@ -18,7 +18,10 @@ class LocalExecutor(Executor):
             spec=spec,
             model=services.model(spec),
             tools=services.tools(spec),
-            before_request=services.before_request,
-            on_usage=lambda usage: services.record_usage(spec, usage),
+            reserve=lambda request: services.reserve(spec, request),
+            settle=services.settle,
         )
-        return await run_agent(job)
+        try:
+            return await run_agent(job)
+        finally:
+            services.agent_ended(spec)

@@ -1,7 +1,8 @@
 """The run's services, handed to an executor explicitly with every agent it runs.
 
-Everything an agent touches on the host goes through here: the budget (checked
-before each request, charged after), the models (one object per name for the
+Everything an agent touches on the host goes through here: the budget (each
+call's worst case reserved before it is sent, settled when it ends), the prefix
+stagger (calls that share a cacheable prefix take turns), the models (one object per name for the
 whole run, so provider pacing and back-off are shared), the journal (the
 agent's start and its usage rows) and the workspace tools under the run's
 permissions. An executor reaches nothing else: no scheduler, no globals.
@@ -10,15 +11,25 @@ permissions. An executor reaches nothing else: no scheduler, no globals.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .._agents import AgentSpec, AgentTools
-from .._budget import Budget
+from .._budget import Budget, Reservation, follow_up_bound, input_bound, worst_cost
 from .._commands import Commands
 from .._journal import Journal
-from .._models import AdaptiveLimit, Model, Price, SharedBackoff, Usage, resolve_model
+from .._models import (
+    AdaptiveLimit,
+    Model,
+    ModelRequest,
+    Price,
+    SharedBackoff,
+    Usage,
+    resolve_model,
+)
+from .._models._base import billed_tokens
 from .._permissions import Permissions
 from .._replay import AgentEffects
+from .._stagger import Lease, Stagger
 from .._workspace import Workspace
 
 
@@ -57,6 +68,24 @@ class ModelCache:
             await model.aclose()
 
 
+@dataclass
+class CallTicket:
+    """One model call's hold on the run: its budget reservation and its stagger turn."""
+
+    spec: AgentSpec
+    request: ModelRequest
+    held: Reservation
+    lease: Lease | None
+    stagger: Stagger
+
+    @property
+    def on_begin(self) -> Callable[[], None] | None:
+        """What the provider calls when the response begins; None when nobody waits on it."""
+        if self.lease is None or not self.lease.leader:
+            return None
+        return lambda: self.stagger.began(self.lease)
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunServices:
     """The host side of a run that an agent may use, all in one place."""
@@ -67,6 +96,10 @@ class RunServices:
     workspace: Workspace
     commands: Commands
     permissions: Permissions
+    stagger: Stagger = field(default_factory=Stagger)
+    answered: dict[int, tuple[ModelRequest, int]] = field(default_factory=dict)
+    """Each running agent's last answered call and the input tokens it was billed: the
+    next call's input is bounded by that count plus what was added since."""
 
     def model(self, spec: AgentSpec) -> Model:
         return self.models.get(spec.model)
@@ -76,15 +109,54 @@ class RunServices:
         tools = AgentTools(self.workspace, spec.tools, self.commands, self.permissions, spec.who)
         return AgentEffects(tools, self.journal, spec.run_id, spec.agent_id)  # no redone effects
 
-    def before_request(self) -> None:
-        """Raises `BudgetExceeded` when the run may start no new request."""
-        self.budget.check_before_request()
+    async def reserve(self, spec: AgentSpec, request: ModelRequest) -> CallTicket:
+        """Wait until the call may be sent: its worst case fits the budget, and a call
+        sharing its prefix has begun its response. Raises `BudgetExceeded`."""
+        model = self.models.get(spec.model)
+        inputs = input_bound(request)
+        earlier = self.answered.get(spec.agent_id)
+        if earlier is not None:
+            tighter = follow_up_bound(*earlier, request)
+            inputs = inputs if tighter is None else min(inputs, tighter)
+        usd = 0.0
+        if self.budget.usd is not None:
+            usd = worst_cost(model.price, inputs, request.max_tokens)
+        held = await self.budget.reserve(inputs + request.max_tokens, usd)
+        try:
+            lease = await self.stagger.turn(self.stagger.key(model, spec.model, request))
+        except BaseException:
+            self.budget.settle(held, Usage(), 0.0)  # never sent: nothing billed
+            raise
+        return CallTicket(spec, request, held, lease, self.stagger)
+
+    def settle(self, ticket: CallTicket, usage: Usage | None, answered: bool = True) -> None:
+        """The call ended. `usage`: what it was billed; for a call that failed, `Usage()`
+        (providers bill no failed request); None when cancelled in flight (not known: its
+        whole reservation stays spent). Journals the usage row of a call that answered."""
+        spec = ticket.spec
+        self.stagger.ended(ticket.lease, answered=answered and usage is not None)
+        if usage is None:
+            self.budget.settle(ticket.held, None, None)
+            return
+        cost = self.models.get(spec.model).price(usage)
+        overruns = self.budget.overruns
+        self.budget.settle(ticket.held, usage, cost)
+        if answered:
+            self.journal.add_usage(spec.run_id, spec.agent_id, spec.phase, spec.model, usage, cost)
+            billed_input = billed_tokens(usage) - usage.output_tokens
+            self.answered[spec.agent_id] = (ticket.request, billed_input)
+        if self.budget.overruns > overruns:
+            self.journal.event(
+                spec.run_id,
+                "budget_overrun",
+                f"a call of agent {spec.agent_id} was billed more than its reserved worst "
+                "case; the input bound did not hold for this model",
+                agent_id=spec.agent_id,
+                phase=spec.phase,
+            )
 
     def agent_started(self, spec: AgentSpec) -> None:
         self.journal.start_agent(spec.run_id, spec.agent_id)
 
-    def record_usage(self, spec: AgentSpec, usage: Usage) -> None:
-        """Charge one call to the budget and journal its usage row."""
-        cost = self.models.get(spec.model).price(usage)
-        self.budget.add(usage, cost)
-        self.journal.add_usage(spec.run_id, spec.agent_id, spec.phase, spec.model, usage, cost)
+    def agent_ended(self, spec: AgentSpec) -> None:
+        self.answered.pop(spec.agent_id, None)

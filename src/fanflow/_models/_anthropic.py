@@ -13,7 +13,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._base import Message, ModelRequest, ModelResponse, ToolCall, Usage
+from ._base import (
+    Message,
+    ModelRequest,
+    ModelResponse,
+    ToolCall,
+    Usage,
+    begin_watched,
+    response_began,
+)
 from ._provider import ProviderModel, checked_response
 from ._resilience import classify
 
@@ -33,6 +41,7 @@ class AnthropicModel(ProviderModel):
     """One model on the Messages API; one client (one connection pool) per model."""
 
     context_tokens = 200_000
+    caches_prompts = True  # the shared prefix carries cache_control: the stagger helps
 
     provider = "anthropic"
     key_var = KEY_VAR
@@ -61,9 +70,12 @@ class AnthropicModel(ProviderModel):
             ) from None
 
     async def _send(self, params: dict[str, Any]) -> ModelResponse:
-        if params["max_tokens"] > STREAM_ABOVE_MAX_TOKENS:
+        # streamed when long, and when someone waits for the response to begin (the prefix
+        # stagger's leader): only a stream says when that is
+        if params["max_tokens"] > STREAM_ABOVE_MAX_TOKENS or begin_watched():
             async with self._client.messages.stream(**params) as stream:
                 self._backoff.observe(stream.response.headers)
+                await first_event(stream)
                 return await checked_response(
                     "Anthropic Messages API", _response, stream.get_final_message
                 )
@@ -94,6 +106,15 @@ class AnthropicModel(ProviderModel):
         if req.effort:
             params["output_config"] = {"effort": req.effort}
         return params
+
+
+async def first_event(stream: Any) -> None:
+    """Read a stream's first event (its accumulator keeps it) and say the response began."""
+    try:
+        await stream.__anext__()
+    except StopAsyncIteration:
+        return
+    response_began()
 
 
 def wire_messages(messages: list[Message], *, mid_system: bool) -> list[dict[str, Any]]:

@@ -7,7 +7,9 @@ its reply back into a `ModelResponse`. The subagent loop never sees an SDK type.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -140,3 +142,30 @@ class Model(abc.ABC):
 def estimate_tokens(text: str) -> int:
     """A provider-free token count: about four characters a token."""
     return max(1, (len(text) + 3) // 4)
+
+
+_BEGAN: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "fanflow_response_began", default=None
+)
+
+
+@contextlib.contextmanager
+def watching_begin(callback: Callable[[], None] | None) -> Iterator[None]:
+    """Within this block, `response_began()` calls `callback` (the prefix stagger's cue)."""
+    token = _BEGAN.set(callback)
+    try:
+        yield
+    finally:
+        _BEGAN.reset(token)
+
+
+def begin_watched() -> bool:
+    """Whether the caller wants to know when the response begins (so a provider streams)."""
+    return _BEGAN.get() is not None
+
+
+def response_began() -> None:
+    """Called by a provider when the first event of a response arrives; at most once matters."""
+    callback = _BEGAN.get()
+    if callback is not None:
+        callback()

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._base import Message, ModelRequest, ModelResponse, ToolCall, Usage
+from ._anthropic import first_event
+from ._base import Message, ModelRequest, ModelResponse, ToolCall, Usage, begin_watched
 from ._provider import ProviderModel, checked_response
 from ._resilience import classify
 
@@ -27,6 +28,7 @@ class OpenAIModel(ProviderModel):
 
     context_tokens = 128_000
     supports_mid_system = True  # Chat Completions takes system messages anywhere
+    caches_prompts = True  # automatic prefix caching: the stagger helps
 
     provider = "openai"
     key_var = KEY_VAR
@@ -36,6 +38,8 @@ class OpenAIModel(ProviderModel):
 
     async def _call(self, req: ModelRequest) -> ModelResponse:
         try:
+            if begin_watched():
+                return await self._stream(self._params(req))
             raw = await self._client.chat.completions.with_raw_response.create(**self._params(req))
         except self._sdk.APIError as exc:
             self._backoff.observe(getattr(getattr(exc, "response", None), "headers", None))
@@ -48,6 +52,18 @@ class OpenAIModel(ProviderModel):
             ) from None
         self._backoff.observe(raw.headers)
         return await checked_response("OpenAI Chat Completions", _response, raw.parse)
+
+    async def _stream(self, params: dict[str, Any]) -> ModelResponse:
+        """The call streamed, so that its first chunk can say the response began (the
+        prefix stagger's leader waits on it); usage comes in the last chunk."""
+        params["stream_options"] = {"include_usage": True}
+        async with self._client.chat.completions.stream(**params) as stream:
+            response = getattr(stream, "_response", None)  # the SDK keeps the HTTP response here
+            self._backoff.observe(getattr(response, "headers", None))
+            await first_event(stream)
+            return await checked_response(
+                "OpenAI Chat Completions", _response, stream.get_final_completion
+            )
 
     def _params(self, req: ModelRequest) -> dict[str, Any]:
         params: dict[str, Any] = {

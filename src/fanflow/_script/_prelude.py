@@ -108,4 +108,19 @@ async def synthesize(data, *, instructions=None, model=None, schema=None):
 
 def log(*values):
     _ff_log(" ".join(str(value) for value in values))
+
+
+class _Budget:
+    def __init__(self):
+        self.total = _ff_budget()["total"]
+
+    def spent(self):
+        return _ff_budget()["spent"]
+
+    def remaining(self):
+        left = _ff_budget()["remaining"]
+        return float("inf") if left is None else left
+
+
+budget = _Budget()
 """ + tools_prelude()

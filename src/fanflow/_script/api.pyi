@@ -65,6 +65,16 @@ async def synthesize(
 def log(*values: Any) -> None:
     """A line in the run's event log."""
 
+class _Budget:
+    total: int | None
+    """The run's --budget in tokens, or None."""
+    def spent(self) -> int:
+        """Billed tokens of this run so far (resumed attempts included)."""
+    def remaining(self) -> float:
+        """Tokens left under the budget; inf without one."""
+
+budget: _Budget
+
 # @tools: `ToolName` and the `tools` object, written from the tool registry (fanflow._tools)
 
 # Builtin exceptions the tools raise; the sandbox has them, declared here for the type check.
