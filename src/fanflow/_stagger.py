@@ -34,7 +34,7 @@ keep an entry 5 minutes from its last use; this leaves a minute of margin."""
 
 
 @dataclass
-class Lease:
+class PrefixTurn:
     """One call's place in its prefix's turn-taking."""
 
     key: str
@@ -45,7 +45,7 @@ class Lease:
 @dataclass
 class _Prefix:
     warm_until: float = 0.0
-    leader: Lease | None = None
+    leader: PrefixTurn | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -74,7 +74,7 @@ class Stagger:
             return None
         return hashlib.sha256(json.dumps([name, req.system, tools]).encode()).hexdigest()
 
-    async def turn(self, key: str | None) -> Lease | None:
+    async def turn(self, key: str | None) -> PrefixTurn | None:
         """Wait for this call's turn; the lease to report its response with."""
         if key is None:
             return None
@@ -84,19 +84,19 @@ class Stagger:
         while True:
             now = self._clock()
             if prefix.warm_until > now:
-                return Lease(key, leader=False)
+                return PrefixTurn(key, leader=False)
             if prefix.leader is None:
-                prefix.leader = Lease(key, leader=True)
+                prefix.leader = PrefixTurn(key, leader=True)
                 return prefix.leader
             if now >= deadline:  # the leader is slow to begin: go anyway
-                return Lease(key, leader=False)
+                return PrefixTurn(key, leader=False)
             if not waited:
                 waited = True
                 self.waited += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(prefix.changed.wait(), deadline - now)
 
-    def began(self, lease: Lease | None) -> None:
+    def began(self, lease: PrefixTurn | None) -> None:
         """The call's response began: the prefix is in the cache from now on."""
         if lease is None or lease.begun:
             return
@@ -107,7 +107,7 @@ class Stagger:
             prefix.leader = None
         self._wake(prefix)
 
-    def ended(self, lease: Lease | None, answered: bool) -> None:
+    def ended(self, lease: PrefixTurn | None, answered: bool) -> None:
         """The call ended; an answer means its response began, if nothing said so yet."""
         if lease is None:
             return

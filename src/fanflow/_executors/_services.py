@@ -29,7 +29,7 @@ from .._models import (
 from .._models._base import billed_tokens
 from .._permissions import Permissions
 from .._replay import AgentEffects
-from .._stagger import Lease, Stagger
+from .._stagger import PrefixTurn, Stagger
 from .._workspace import Workspace
 
 
@@ -75,7 +75,7 @@ class CallTicket:
     spec: AgentSpec
     request: ModelRequest
     held: Reservation
-    lease: Lease | None
+    lease: PrefixTurn | None
     stagger: Stagger
 
     @property
