@@ -1,4 +1,4 @@
-"""Reading and replacing workspace files by descriptor, never through a planted link.
+"""Reading and replacing workspace files by descriptor, never through a link placed in its way.
 
 A read opens the file's real path one directory at a time from the workspace
 root, each with `O_NOFOLLOW`, so a symlink swapped in after the path was
@@ -11,10 +11,10 @@ and readers never see half a file. Everything on the way is done relative to
 directory descriptors opened with `O_NOFOLLOW`, from the workspace root down:
 
 - the parent directories are entered one by one and made if missing; a
-  symlink planted at any of them, even between the `mkdir` and the `open`, is
+  symlink placed at any of them, even between the `mkdir` and the `open`, is
   refused instead of followed out of the workspace;
 - the temporary file gets a random name and is created with
-  `O_CREAT | O_EXCL | O_NOFOLLOW`, so nothing planted at a name (a symlink, a
+  `O_CREAT | O_EXCL | O_NOFOLLOW`, so nothing placed at a name (a symlink, a
   hard link, a file) is opened; its mode is set with `fchmod` on the
   descriptor, never `chmod` by path;
 - right before the rename, the target's real path is resolved again and the

@@ -29,7 +29,7 @@ from ._errors import ConfigError
 AGENT_FOLDERS = (".fanflow/agents", ".claude/agents")
 """Where `_agents/_definitions.py` finds agent files (fanflow's, then Claude Code's)."""
 MAX_AGENT_FILES = 2_000
-"""Agent files hashed per folder; more is recorded as a count (bounds a planted flood)."""
+"""Agent files hashed per folder; more is recorded as a count (bounds a flood of files)."""
 COMMANDS = "declared commands"
 WORKSPACE_CONFIG = ".fanflow/config.toml"
 USER_CONFIG = "$FANFLOW_HOME/config.toml"
