@@ -29,6 +29,7 @@ import pydantic_monty as monty
 from .._errors import SandboxError, ScriptError
 from .._limits import Limits
 from .._tools import tools_stub
+from ._depth import TOO_DEEP, deepest_line
 from ._prelude import PRELUDE
 
 _TOOLS_MARK = "# @tools: `ToolName` and the `tools` object, written from the tool registry"
@@ -45,6 +46,8 @@ _DIAGNOSTIC = re.compile(
     r"^(?P<path>.*?):(?P<line>\d+):(?P<col>\d+): (?P<level>\w+)\[(?P<code>[\w-]+)\] (?P<msg>.*)$"
 )
 _PRINT_LIMIT = 200_000
+CHECK_SECONDS = 60.0
+"""Wall time the type check of one script may take before it is refused (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,9 @@ class ScriptOutcome:
 class Sandbox:
     """A small pool of monty workers; `async with Sandbox() as sb` around a run."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, check_seconds: float = CHECK_SECONDS) -> None:
         self._pool = monty.AsyncMonty(min_processes=1, max_processes=2)
+        self._check_seconds = check_seconds
 
     async def __aenter__(self) -> Sandbox:
         await self._pool.__aenter__()
@@ -75,13 +79,23 @@ class Sandbox:
             type_check=True,
             type_check_stubs=STUBS,
             type_check_format="concise",
+            # the type check is superlinear in some shapes (nested list literals): bounded
+            limits={"max_feed_duration_secs": self._check_seconds},
         )
         async with session:
             try:
                 await session.feed_run(wrapped)
             except monty.MontyTypingError as exc:
                 raise _typing_error(exc.display(), path) from None
+            except monty.MontyCrashedError:
+                raise ScriptError(
+                    f"the script's type check did not finish in {self._check_seconds:g} s; "
+                    "simplify deeply nested literals or very long expressions",
+                    path=path,
+                ) from None
             except (monty.MontySyntaxError, monty.MontyRuntimeError) as exc:
+                if "too deeply nested" in str(exc):  # monty's parser has a nesting limit too
+                    raise ScriptError(TOO_DEEP, path=path, line=deepest_line(script)) from None
                 raise _check_runtime_error(exc, path) from None
 
     async def execute(
