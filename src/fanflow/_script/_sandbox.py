@@ -27,8 +27,10 @@ from typing import Any
 import pydantic_monty as monty
 
 from .._errors import SandboxError, ScriptError
-from .._limits import Limits
+from .._limits import MAX_MESSAGE_CHARS, Limits
+from .._sizes import clip
 from .._tools import tools_stub
+from ._channels import Channels
 from ._depth import TOO_DEEP, deepest_line
 from ._prelude import PRELUDE
 
@@ -121,7 +123,7 @@ class Sandbox:
             },
         )
         loop = asyncio.get_running_loop()
-        host = {name: _on_loop_thread(fn, loop) for name, fn in host.items()}
+        host = {name: _on_loop_thread(fn, loop) for name, fn in Channels().wrap(host).items()}
         printer = _on_loop_thread(_CappedPrinter(on_print), loop)
         async with session:
             try:
@@ -220,7 +222,8 @@ def _typing_error(text: str, path: str) -> ScriptError:
             text.strip().splitlines()[0] if text.strip() else "type check failed", path=path
         )
     line, col, msg = errors[0]
-    details = [f"{path}:{ln}:{c}: {m}" for ln, c, m in errors]
+    msg = clip(msg, MAX_MESSAGE_CHARS)
+    details = [f"{path}:{ln}:{c}: {clip(m, MAX_MESSAGE_CHARS)}" for ln, c, m in errors[:50]]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return ScriptError(msg + more, path=path, line=line, column=col, details=details)
 
@@ -231,6 +234,7 @@ def _check_runtime_error(exc: monty.MontyError, path: str) -> ScriptError:
     message = exc.display("type-msg") if hasattr(exc, "display") else str(exc)
     if message.startswith("NotImplementedError: "):
         message = message.removeprefix("NotImplementedError: ") + " (not supported in scripts)"
+    message = clip(message, MAX_MESSAGE_CHARS)
     return ScriptError(message, path=path, line=line if line and line > 0 else None)
 
 
@@ -240,7 +244,8 @@ def _runtime_error(exc: monty.MontyError, path: str) -> SandboxError:
     script_frames = [f for f in frames if f.filename == "<python-input-1>"]
     where = f"{path}:{script_frames[-1].line}: " if script_frames else f"{path}: "
     hint = _limit_hint(message)
-    return SandboxError(f"{where}{message}{hint}")
+    # the script's own exception text: the run's error, journaled and in every report
+    return SandboxError(f"{where}{clip(message, MAX_MESSAGE_CHARS)}{hint}")
 
 
 def _limit_hint(message: str) -> str:
