@@ -42,6 +42,8 @@ class ReplyCaps:
 
     def __init__(self) -> None:
         self.tool_chars = 0
+        self.full = False
+        """Set once a result had to be dropped: later calls do not run at all."""
 
     def check(self, reply: ModelResponse) -> None:
         """A `ModelError` (the agent fails) for a reply too big to keep."""
@@ -59,16 +61,15 @@ class ReplyCaps:
     async def run_tools(self, tools: AgentTools, calls: list[ToolCall]) -> list[ToolResult]:
         """Results for every call, in order: the first calls run, the rest get an error."""
         run = calls[:MAX_TOOL_CALLS_PER_REPLY]
-        if self.tool_chars >= MAX_AGENT_TOOL_CHARS:
-            results = [ToolResult(c.id, TOOLS_FULL, is_error=True) for c in run]
+        if self.full:
+            kept = [ToolResult(c.id, TOOLS_FULL, is_error=True) for c in run]
         else:
-            results = list(await asyncio.gather(*(tools.execute(c) for c in run)))
-        kept = []
-        for result in results:
-            if self.tool_chars + len(result.content) > MAX_AGENT_TOOL_CHARS:
-                text = TOOLS_FULL if result.content == TOOLS_FULL else DROPPED
-                result = ToolResult(result.call_id, text, is_error=True)
-            self.tool_chars += len(result.content)
-            kept.append(result)
-        kept += [ToolResult(c.id, TOO_MANY, is_error=True) for c in calls[len(run) :]]
-        return kept
+            kept = [self._kept(r) for r in await asyncio.gather(*(tools.execute(c) for c in run))]
+        return kept + [ToolResult(c.id, TOO_MANY, is_error=True) for c in calls[len(run) :]]
+
+    def _kept(self, result: ToolResult) -> ToolResult:
+        if self.full or self.tool_chars + len(result.content) > MAX_AGENT_TOOL_CHARS:
+            self.full = True
+            return ToolResult(result.call_id, DROPPED, is_error=True)
+        self.tool_chars += len(result.content)
+        return result
