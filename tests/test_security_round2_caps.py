@@ -395,3 +395,18 @@ def test_parsing_a_reply_costs_at_most_linear_work(text, monkeypatch):
 
 def test_a_reply_holding_json_after_prose_is_still_parsed():
     assert parse.parse_reply("prose " * 100_000 + '{"a": [1, 2]} end') == {"a": [1, 2]}
+
+
+async def test_script_tool_errors_count_toward_the_same_total(monkeypatch, tmp_path):
+    monkeypatch.setattr(_channels, "MAX_SCRIPT_TOOL_CHARS", 100_000)
+    journal = _journal(tmp_path)
+    script = (
+        "n = 0\nlast = ''\nfor i in range(50):\n    try:\n"
+        "        await tools.run('c' * 30_000 + str(i))\n    except Exception as e:\n"
+        "        last = str(e)\n        n += 1\n[n, last]\n"
+    )
+    report = await run(script, journal=journal, workspace=str(tmp_path))
+    n, last = report["result"]
+    assert n == 50
+    assert "read fewer or smaller files" in last
+    assert len(journal.tool_calls(report["run_id"])) < 10  # not 50 long refusals

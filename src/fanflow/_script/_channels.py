@@ -6,7 +6,8 @@ lines) into the journal; and every script tool call's result is journaled
 for replay, so re-reading a 2 MB file in a loop grew the journal without end.
 These two channels get a total per run, checked before the next write:
 log text past `MAX_LOG_CHARS` is dropped after one marker line, and a tool
-call once the results passed `MAX_SCRIPT_TOOL_CHARS` is refused before it runs.
+call once the results (and error texts, which are journaled as well) passed
+`MAX_SCRIPT_TOOL_CHARS` is refused before it runs.
 """
 
 from __future__ import annotations
@@ -62,7 +63,11 @@ class Channels:
                     "characters (all journaled for resume); read fewer or smaller files, "
                     "or let subagents read them"
                 )
-            result = await fn(*args)
+            try:
+                result = await fn(*args)
+            except Exception as exc:  # an error is journaled too (and a refusal's event)
+                self.tool_chars += len(str(exc))
+                raise
             self.tool_chars += json_chars(result, MAX_SCRIPT_TOOL_CHARS + 1)
             return result
 
