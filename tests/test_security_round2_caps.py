@@ -410,3 +410,15 @@ async def test_script_tool_errors_count_toward_the_same_total(monkeypatch, tmp_p
     assert n == 50
     assert "read fewer or smaller files" in last
     assert len(journal.tool_calls(report["run_id"])) < 10  # not 50 long refusals
+
+
+@pytest.mark.parametrize("units", ["[spawn('general', 'p')]", "[asyncio.sleep(0)]"])
+async def test_a_huge_gather_concurrency_is_named_cut(units, tmp_path):
+    script = (
+        "import asyncio\n"
+        f"try:\n    await gather({units}, concurrency=eval(\"'c' * 5_000_000\"))\n    r = 'ran'\n"
+        "except ValueError as e:\n    r = str(e)\nr\n"
+    )
+    report = await run(script, journal=_journal(tmp_path))
+    assert "must be a positive integer" in report["result"], report["result"][:200]
+    assert len(report["result"]) < 200

@@ -218,9 +218,8 @@ def _typing_error(text: str, path: str) -> ScriptError:
                 )
             )
     if not errors:
-        return ScriptError(
-            text.strip().splitlines()[0] if text.strip() else "type check failed", path=path
-        )
+        first = text.strip().splitlines()[0] if text.strip() else "type check failed"
+        return ScriptError(clip(first, MAX_MESSAGE_CHARS), path=path)
     line, col, msg = errors[0]
     msg = clip(msg, MAX_MESSAGE_CHARS)
     details = [f"{path}:{ln}:{c}: {clip(m, MAX_MESSAGE_CHARS)}" for ln, c, m in errors[:50]]
