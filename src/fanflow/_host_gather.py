@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from ._admission import short
+
 if TYPE_CHECKING:
     from ._scheduler import Scheduler
 
@@ -28,7 +30,9 @@ def gather_limit(concurrency: object, count: int, cap: int) -> int:
     if concurrency is None:
         return count
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
-        raise ValueError(f"gather(concurrency=) must be a positive integer (got {concurrency!r})")
+        raise ValueError(
+            f"gather(concurrency=) must be a positive integer (got {short(concurrency)})"
+        )
     return min(count, concurrency, cap)
 
 

@@ -76,3 +76,18 @@ def run_limits(
         else:
             chosen[key] = wanted or cap
     return replace(base, **chosen)
+
+
+# Caps on every channel from a script or a model into memory or the journal (issue 14, class
+# 10), checked before the text is stored; docs/SECURITY.md "Caps on every channel, round two".
+MAX_MESSAGE_CHARS = 4_000  # one error or failure message, as journaled and reported
+MAX_UNIT_FAILURES = 1_000  # failed gathered units recorded one by one per run
+MAX_LOG_CHARS = 2_000_000  # log() text per run (one line is cut at 2,000)
+MAX_PROMPT_CHARS = 2_000_000  # one spawn's prompt plus its context blocks
+MAX_PENDING_PROMPT_CHARS = 64_000_000  # prompts of spawned agents not yet started
+MAX_SCHEMA_CHARS = 200_000  # one spawn's schema, as JSON
+MAX_NAME_CHARS = 200  # an agent, model or tool name given to spawn
+MAX_TOOL_CALLS_PER_REPLY = 64  # tool calls run from one model reply; the rest get an error
+MAX_AGENT_TOOL_CHARS = 2_000_000  # tool-result text one agent's conversation may hold
+MAX_REPLY_CHARS = 2_000_000  # one model reply: text plus tool-call arguments, as JSON
+MAX_SCRIPT_TOOL_CHARS = 256_000_000  # results of a run's script tool calls (journaled)

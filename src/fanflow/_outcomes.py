@@ -6,6 +6,11 @@ bad key, an unknown model) makes every later host call raise (`fatal`). An
 account that cannot go on trips the run's breaker (`_breaker`): the same stop,
 but the run pauses and its stopped agents are `not_run`, not failed.
 The envelopes returned, `{ok, value | error}`, are what the script sees.
+
+Every message stored here is cut at `MAX_MESSAGE_CHARS` first: an agent's
+error can carry a model's or a provider's text, and a gathered unit's
+exception text is whatever the script raised (once 80 MB per report). Past
+`MAX_UNIT_FAILURES`, failed units are counted, not recorded one by one.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from ._breaker import Breaker
 from ._budget import BudgetExceeded
 from ._errors import AccountStop, FanflowError
 from ._journal import Journal
+from ._limits import MAX_MESSAGE_CHARS, MAX_UNIT_FAILURES
 from ._models import FatalModelError
+from ._sizes import clip
 
 
 class Outcomes:
@@ -31,13 +38,17 @@ class Outcomes:
         self.budget_hit: BudgetExceeded | None = None
         self.failure_messages: set[str] = set()
         self.unit_failures: list[dict[str, Any]] = []
+        """The first `MAX_UNIT_FAILURES` failed units; `units_failed` counts them all."""
+        self.units_failed = 0
         self.breaker = Breaker(journal, run_id)
 
     def stop(self, error: FanflowError, phase: str) -> None:
         """Nothing more may run: the first such error is the run's."""
         if self.fatal is None:
             self.fatal = error
-            self.journal.event(self.run_id, "error", str(error), phase=phase)
+            self.journal.event(
+                self.run_id, "error", clip(str(error), MAX_MESSAGE_CHARS), phase=phase
+            )
 
     def refusal(self, spawn: Spawn) -> dict[str, Any] | None:
         """The envelope of an agent that may not start now the run is stopping, else None."""
@@ -62,7 +73,8 @@ class Outcomes:
                 attempts=outcome.attempts,
             )
             return {"ok": True, "value": outcome.value}
-        error, kind = outcome.error or "failed", outcome.error_kind
+        error = clip(outcome.error or "failed", MAX_MESSAGE_CHARS)
+        kind = outcome.error_kind
         if kind == BUDGET:
             if self.budget_hit is None:
                 self.budget_hit = BudgetExceeded(error)
@@ -81,6 +93,7 @@ class Outcomes:
         self, spawn: Spawn, error: str, status: str = "failed", attempts: int = 0
     ) -> dict[str, Any]:
         spec = spawn.spec
+        error = clip(error, MAX_MESSAGE_CHARS)
         who = f"agent {spec.agent_id} ({spec.definition.name}"
         who += f", {spec.label})" if spec.label else ")"
         message = f"{who} failed: {error}" if status == "failed" else f"{who} {error}"
@@ -95,10 +108,30 @@ class Outcomes:
         return {"ok": False, "error": message}
 
     def unit_failed(self, index: object, kind: object, message: object, phase: str) -> None:
-        """A gathered unit raised; agent failures are already recorded, others are not."""
-        if str(message) in self.failure_messages:
+        """A gathered unit raised; agent failures are already recorded, others are not.
+
+        Everything here comes from the script (the prelude, or a script calling
+        `_ff_unit_failed` itself), so each part is checked and cut before use.
+        """
+        if not isinstance(message, str):
+            message = "?"
+        if message in self.failure_messages:  # an agent's failure, recorded as the agent's
             return
-        text = f"{kind}: {message}" if kind != "RuntimeError" else str(message)
-        what = f"gathered unit {index} raised {text}"
+        text = clip(message, MAX_MESSAGE_CHARS)
+        name = clip(kind if isinstance(kind, str) else "Exception", 100)
+        where = index if type(index) is int and 0 <= index < 10**9 else "?"
+        text = f"{name}: {text}" if name != "RuntimeError" else text
+        what = f"gathered unit {where} raised {text}"
+        self.units_failed += 1
+        if self.units_failed > MAX_UNIT_FAILURES:
+            return
         self.unit_failures.append({"agent": None, "phase": phase, "error": what})
         self.journal.event(self.run_id, "unit_failed", what, phase=phase)
+        if self.units_failed == MAX_UNIT_FAILURES:
+            self.journal.event(
+                self.run_id,
+                "unit_failed",
+                f"{MAX_UNIT_FAILURES:,} gathered units failed; later failures are "
+                "counted in the run's status, not recorded one by one",
+                phase=phase,
+            )

@@ -123,7 +123,8 @@ class Scheduler:
             self.outcomes.stop(exc, phase)
             raise
         agent_id, cached = admit(self.replay, self.journal, checked, self.phases.next_position())
-        self._spawns[agent_id] = Spawn(AgentSpec(agent_id=agent_id, **checked), cached=cached)
+        spec = AgentSpec(agent_id=agent_id, **checked)
+        self._spawns[agent_id] = self._admission.admitted(spec, cached)
         return agent_id
 
     def gather_limit(self, concurrency: object, count: int) -> int:

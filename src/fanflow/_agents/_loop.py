@@ -23,6 +23,7 @@ from .._errors import AccountStop, FanflowError, ModelError
 from .._models import FatalModelError, Message, Model, ModelRequest, Usage
 from .._models._base import watching_begin
 from ._parse import looks_like_truncated_json, parse_reply
+from ._reply import ReplyCaps
 from ._spec import ACCOUNT_STOP, BUDGET, CRASHED, FAILED, FATAL, AgentOutcome, AgentSpec
 from ._tools import AgentTools
 
@@ -78,6 +79,7 @@ async def _converse(job: AgentJob, used: Usage) -> tuple[Any, int, int]:
         messages.append(Message("user", ANSWER_NOW))
     repaired = False
     calls = 0
+    caps = ReplyCaps()  # tool calls per reply, tool results per agent, reply size
     for turn in range(1, spec.max_turns + 1):
         request = ModelRequest(
             system=spec.definition.system_prompt,
@@ -100,10 +102,11 @@ async def _converse(job: AgentJob, used: Usage) -> tuple[Any, int, int]:
         job.settle(ticket, reply.usage)
         used += reply.usage
         calls += 1 + reply.retries
+        caps.check(reply)  # a reply too big to keep fails the agent
         if reply.tool_calls:
             messages.append(Message("assistant", reply.text, tool_calls=reply.tool_calls))
-            results = await asyncio.gather(*(job.tools.execute(c) for c in reply.tool_calls))
-            messages.append(Message("user", tool_results=list(results)))
+            results = await caps.run_tools(job.tools, reply.tool_calls)  # capped per reply
+            messages.append(Message("user", tool_results=results))
             continue
         problem = _problem(reply.text, reply.stop_reason, spec.schema)
         if problem is None:

@@ -24,7 +24,7 @@ def parse_reply(text: str) -> Any:
     for candidate in [stripped, *(m.group(1).strip() for m in _FENCE.finditer(stripped))]:
         try:
             return json.loads(candidate)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested past the decoder's depth: not a value
             continue
     value, _ = _scan(stripped)
     return stripped if value is _NOTHING else value
@@ -38,18 +38,29 @@ def looks_like_truncated_json(text: str) -> bool:
 
 
 def _scan(text: str) -> tuple[Any, bool]:
-    """(longest complete JSON object/array in prose, whether one was cut off by the end)."""
+    """(longest complete JSON object/array in prose, whether one was cut off by the end).
+
+    Each failed try from a bracket costs the characters it decoded before failing,
+    so prose such as `[1,[1,[1,...x` would cost the square of its length; the tries
+    share a budget linear in the text, and past it the best value so far stands.
+    """
     best, best_len, position = _NOTHING, 0, 0
+    work, budget = 0, 8 * len(text) + 100_000
     while True:
         starts = [i for i in (text.find("{", position), text.find("[", position)) if i >= 0]
-        if not starts:
+        if not starts or work > budget:
             return best, False
         start = min(starts)
         try:
             value, end = _DECODER.raw_decode(text, start)
+        except RecursionError:  # nested deeper than the decoder goes: prose, not a value
+            position = start + 1
+            work += budget // 64  # each try decoded a thousand levels before it gave up
+            continue
         except json.JSONDecodeError as exc:
             if exc.pos >= len(text) - 1 or exc.msg.startswith("Unterminated string"):
                 return (_NOTHING if start == _first_bracket(text) else best), True
+            work += exc.pos - start
             position = start + 1
             continue
         if end - start > best_len:

@@ -14,6 +14,7 @@ from typing import Any
 from .._agents import AgentRegistry
 from .._errors import ConfigError, ScriptError
 from .._tools import agent_tool
+from ._depth import MAX_DISPLAY_NESTING, TOO_DEEP, deepest_display, deepest_line
 
 MAX_SCRIPT_BYTES = 512 * 1024
 
@@ -42,12 +43,28 @@ def check_syntax_and_names(script: str, path: str, registry: AgentRegistry) -> S
         raise ScriptError(
             f"syntax error: {exc.msg}", path=path, line=exc.lineno, column=exc.offset
         ) from None
+    except (RecursionError, MemoryError):  # CPython's parser: a C stack limit, not the code
+        raise too_deep(script, path) from None
+    depth, line = deepest_display(tree)
+    if depth > MAX_DISPLAY_NESTING:
+        raise ScriptError(
+            f"brackets are nested {depth} deep, over the {MAX_DISPLAY_NESTING} the check "
+            "allows; build deeply nested data in a loop or keep it in a workspace file",
+            path=path,
+            line=line,
+        )
     phases: list[str] = []
     agent_types: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             _check_call(node, path, registry, phases, agent_types)
     return ScriptInfo(meta=_meta(tree), phases=phases, agent_types=agent_types)
+
+
+def too_deep(script: str, path: str) -> ScriptError:
+    """The one line for a valid script whose nesting is past what a parser can hold."""
+    line = deepest_line(script)
+    return ScriptError(TOO_DEEP, path=path, line=line)
 
 
 def _check_call(
@@ -106,7 +123,7 @@ def _meta(tree: ast.Module) -> dict[str, Any]:
         ):
             try:
                 value = ast.literal_eval(stmt.value)
-            except ValueError:
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
                 return {}
             return value if isinstance(value, dict) else {}
     return {}

@@ -66,7 +66,8 @@ async def _ff_settle(awaitable, strict, index):
     try:
         return await awaitable
     except Exception as error:
-        _ff_unit_failed(index, type(error).__name__, str(error))
+        # cut here too, so a huge message never crosses to the host (which cuts again)
+        _ff_unit_failed(index, type(error).__name__, str(error)[:10000])
         return None
 
 
@@ -107,7 +108,7 @@ async def synthesize(data, *, instructions=None, model=None, schema=None):
 
 
 def log(*values):
-    _ff_log(" ".join(str(value) for value in values))
+    _ff_log(" ".join(str(value) for value in values)[:2000])
 
 
 class _Budget:

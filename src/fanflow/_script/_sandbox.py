@@ -27,8 +27,11 @@ from typing import Any
 import pydantic_monty as monty
 
 from .._errors import SandboxError, ScriptError
-from .._limits import Limits
+from .._limits import MAX_MESSAGE_CHARS, Limits
+from .._sizes import clip
 from .._tools import tools_stub
+from ._channels import Channels
+from ._depth import TOO_DEEP, deepest_line
 from ._prelude import PRELUDE
 
 _TOOLS_MARK = "# @tools: `ToolName` and the `tools` object, written from the tool registry"
@@ -45,6 +48,8 @@ _DIAGNOSTIC = re.compile(
     r"^(?P<path>.*?):(?P<line>\d+):(?P<col>\d+): (?P<level>\w+)\[(?P<code>[\w-]+)\] (?P<msg>.*)$"
 )
 _PRINT_LIMIT = 200_000
+CHECK_SECONDS = 60.0
+"""Wall time the type check of one script may take before it is refused (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -57,8 +62,9 @@ class ScriptOutcome:
 class Sandbox:
     """A small pool of monty workers; `async with Sandbox() as sb` around a run."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, check_seconds: float = CHECK_SECONDS) -> None:
         self._pool = monty.AsyncMonty(min_processes=1, max_processes=2)
+        self._check_seconds = check_seconds
 
     async def __aenter__(self) -> Sandbox:
         await self._pool.__aenter__()
@@ -75,13 +81,23 @@ class Sandbox:
             type_check=True,
             type_check_stubs=STUBS,
             type_check_format="concise",
+            # the type check is superlinear in some shapes (nested list literals): bounded
+            limits={"max_feed_duration_secs": self._check_seconds},
         )
         async with session:
             try:
                 await session.feed_run(wrapped)
             except monty.MontyTypingError as exc:
                 raise _typing_error(exc.display(), path) from None
+            except monty.MontyCrashedError:
+                raise ScriptError(
+                    f"the script's type check did not finish in {self._check_seconds:g} s; "
+                    "simplify deeply nested literals or very long expressions",
+                    path=path,
+                ) from None
             except (monty.MontySyntaxError, monty.MontyRuntimeError) as exc:
+                if "too deeply nested" in str(exc):  # monty's parser has a nesting limit too
+                    raise ScriptError(TOO_DEEP, path=path, line=deepest_line(script)) from None
                 raise _check_runtime_error(exc, path) from None
 
     async def execute(
@@ -107,7 +123,7 @@ class Sandbox:
             },
         )
         loop = asyncio.get_running_loop()
-        host = {name: _on_loop_thread(fn, loop) for name, fn in host.items()}
+        host = {name: _on_loop_thread(fn, loop) for name, fn in Channels().wrap(host).items()}
         printer = _on_loop_thread(_CappedPrinter(on_print), loop)
         async with session:
             try:
@@ -202,11 +218,11 @@ def _typing_error(text: str, path: str) -> ScriptError:
                 )
             )
     if not errors:
-        return ScriptError(
-            text.strip().splitlines()[0] if text.strip() else "type check failed", path=path
-        )
+        first = text.strip().splitlines()[0] if text.strip() else "type check failed"
+        return ScriptError(clip(first, MAX_MESSAGE_CHARS), path=path)
     line, col, msg = errors[0]
-    details = [f"{path}:{ln}:{c}: {m}" for ln, c, m in errors]
+    msg = clip(msg, MAX_MESSAGE_CHARS)
+    details = [f"{path}:{ln}:{c}: {clip(m, MAX_MESSAGE_CHARS)}" for ln, c, m in errors[:50]]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return ScriptError(msg + more, path=path, line=line, column=col, details=details)
 
@@ -217,6 +233,7 @@ def _check_runtime_error(exc: monty.MontyError, path: str) -> ScriptError:
     message = exc.display("type-msg") if hasattr(exc, "display") else str(exc)
     if message.startswith("NotImplementedError: "):
         message = message.removeprefix("NotImplementedError: ") + " (not supported in scripts)"
+    message = clip(message, MAX_MESSAGE_CHARS)
     return ScriptError(message, path=path, line=line if line and line > 0 else None)
 
 
@@ -226,7 +243,8 @@ def _runtime_error(exc: monty.MontyError, path: str) -> SandboxError:
     script_frames = [f for f in frames if f.filename == "<python-input-1>"]
     where = f"{path}:{script_frames[-1].line}: " if script_frames else f"{path}: "
     hint = _limit_hint(message)
-    return SandboxError(f"{where}{message}{hint}")
+    # the script's own exception text: the run's error, journaled and in every report
+    return SandboxError(f"{where}{clip(message, MAX_MESSAGE_CHARS)}{hint}")
 
 
 def _limit_hint(message: str) -> str:
