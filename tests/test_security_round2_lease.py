@@ -373,3 +373,16 @@ def test_a_stalled_owners_lease_still_marks_it_running(tmp_path):
     assert effective_status(journal.get_run(run_id)) == "running"
     _freeze(journal)  # no renewal for 31 s: now, and only now, it is interrupted
     assert effective_status(journal.get_run(run_id)) == "interrupted"
+
+
+def test_the_cli_allows_a_forced_stop_only_while_its_loop_runs():
+    """A process that ran the CLI in-process and then owns runs itself (a test, an
+    embedding program) must never be ended by its runs' lease threads."""
+    from fanflow._cli._aio import run_async
+    from fanflow._journal import _lease
+
+    async def inside() -> bool:
+        return _lease._hard_stop
+
+    assert run_async(inside()) is True
+    assert _lease._hard_stop is False

@@ -33,7 +33,6 @@ def run_async(main: Coroutine[Any, Any, T]) -> T:
     `_lease.HARD_STOP_AFTER_S`. A SIGTERM while no run is owned ends the process
     after the same grace.
     """
-    _lease.enable_hard_stop()
 
     async def guarded() -> T:
         loop = asyncio.get_running_loop()
@@ -42,7 +41,8 @@ def run_async(main: Coroutine[Any, Any, T]) -> T:
         with _sigterm_thread(loop, task):
             return await main
 
-    return asyncio.run(guarded())
+    with _lease.hard_stop_allowed():
+        return asyncio.run(guarded())
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ thread is what makes `cancel` and SIGTERM real when the loop cannot act: once
 a stop was asked for and the run has not ended within `HARD_STOP_AFTER_S`, it
 marks the run cancelled through its own connection, kills the run's child
 processes and ends the process (`os._exit`), when the owner of the process
-(the `fanflow` command) allowed that with `enable_hard_stop`. A loop that took
+(the `fanflow` command) allowed that with `hard_stop_allowed`. A loop that took
 the stop up in time (`stop_taken_up_here`) is alive and gets
 `STOPPING_GRACE_S` to finish it gracefully.
 """
@@ -48,10 +48,17 @@ _active: set[Renewer] = set()
 _active_lock = threading.Lock()
 
 
-def enable_hard_stop() -> None:
-    """Let a stop the event loop does not honour in time end this process (CLI only)."""
+@contextlib.contextmanager
+def hard_stop_allowed():
+    """While the `fanflow` command runs its loop, a stop the loop does not honour in
+    time may end the process. Scoped, not set for good: a program (or test) that
+    ran the CLI in-process and then owns runs itself must never be ended by them."""
     global _hard_stop
-    _hard_stop = True
+    before, _hard_stop = _hard_stop, True
+    try:
+        yield
+    finally:
+        _hard_stop = before
 
 
 def stop_requested_here() -> None:
