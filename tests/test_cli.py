@@ -25,6 +25,7 @@ DESIGN_KEYS = [
     "usage",
     "wall_s",
     "errors",
+    "warning",  # issue 20 D6: null, or that most work agents failed
 ]
 ORACLE = ("--model", "race-oracle")  # the race-audit example's scripted model plugin
 TEST = ("--model", "test")  # the domain-free model, for runs that only check plumbing

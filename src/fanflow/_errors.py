@@ -9,8 +9,9 @@
         ├── SandboxError     the script failed or hit a sandbox limit (exit 1)
         └── AgentError       one subagent failed (partial success if gathered)
             └── ModelError   the model misbehaved or its API refused
-                └── AccountStop  the account cannot go on (quota, credit, key,
-                                 unreachable): the run stops starting agents
+                ├── AccountStop  the account cannot go on (quota, credit, key,
+                │                unreachable): the run stops starting agents
+                └── ContextTooLong  the request did not fit the model's context
 
 Each message is one line that names the problem and says what to do next;
 the CLI prints it as it is, without a traceback.
@@ -77,3 +78,7 @@ class AccountStop(ModelError):
     """The provider says this account cannot continue: quota or credit exhausted, key
     revoked, billing required, or the endpoint unreachable. No agent of the run can get
     past it, so the run stops starting agents instead of spending on retries."""
+
+
+class ContextTooLong(ModelError):
+    """The request did not fit the model's context window."""

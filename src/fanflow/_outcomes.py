@@ -15,11 +15,12 @@ exception text is whatever the script raised (once 80 MB per report). Past
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from ._admission import Spawn
 from ._agents import AgentOutcome
-from ._agents._spec import ACCOUNT_STOP, BUDGET, FATAL
+from ._agents._spec import ACCOUNT_STOP, BUDGET, CONTEXT, FATAL
 from ._breaker import Breaker
 from ._budget import BudgetExceeded
 from ._errors import AccountStop, FanflowError
@@ -41,6 +42,11 @@ class Outcomes:
         """The first `MAX_UNIT_FAILURES` failed units; `units_failed` counts them all."""
         self.units_failed = 0
         self.breaker = Breaker(journal, run_id)
+        self.splittable: set[int] = set()
+        """Agents whose caller sends their data again in smaller parts if it did not fit
+        the model's context (`synthesize`): such an agent is superseded, not failed."""
+        self.overflowed: set[int] = set()
+        """Splittable agents that did not fit: their caller splits their data now."""
 
     def stop(self, error: FanflowError, phase: str) -> None:
         """Nothing more may run: the first such error is the run's."""
@@ -63,10 +69,11 @@ class Outcomes:
 
     def settle(self, spawn: Spawn, outcome: AgentOutcome) -> dict[str, Any]:
         """Journal how the agent ended; the envelope the script gets."""
+        spec = spawn.spec
         if outcome.ok:
             self.journal.finish_agent(
                 self.run_id,
-                spawn.spec.agent_id,
+                spec.agent_id,
                 "succeeded",
                 result=outcome.value,
                 turns=outcome.turns,
@@ -75,22 +82,61 @@ class Outcomes:
             return {"ok": True, "value": outcome.value}
         error = clip(outcome.error or "failed", MAX_MESSAGE_CHARS)
         kind = outcome.error_kind
+        done = {"attempts": outcome.attempts, "turns": outcome.turns}  # true for every ending
         if kind == BUDGET:
             if self.budget_hit is None:
                 self.budget_hit = BudgetExceeded(error)
-                self.journal.event(self.run_id, "budget", error, phase=spawn.spec.phase)
-            return self.failed(spawn, f"stopped: {error}", status="not_run")
+                self.journal.event(self.run_id, "budget", error, phase=spec.phase)
+            return self.failed(spawn, f"stopped: {error}", status="not_run", **done)
         if kind == ACCOUNT_STOP:  # the account cannot go on: the run pauses, nothing failed
-            self.fatal = self.fatal or self.breaker.trip(AccountStop(error), spawn.spec.phase)
-            return self.failed(
-                spawn, f"stopped: {error}", status="not_run", attempts=outcome.attempts
-            )
+            self.fatal = self.fatal or self.breaker.trip(AccountStop(error), spec.phase)
+            return self.failed(spawn, f"stopped: {error}", status="not_run", **done)
         if kind == FATAL:  # no other agent can get past this: stop spending
-            self.stop(FatalModelError(error), spawn.spec.phase)
-        return self.failed(spawn, error, attempts=outcome.attempts)
+            self.stop(FatalModelError(error), spec.phase)
+        if kind == CONTEXT and spec.agent_id in self.splittable:
+            return self._superseded(spawn, error, done)
+        return self.failed(spawn, error, **done)
+
+    def _superseded(self, spawn: Spawn, error: str, done: dict[str, int]) -> dict[str, Any]:
+        """A splittable agent's data did not fit: its caller splits it, so it is not a
+        failure of the run (`not_run`, with why), and the split is an event."""
+        spec = spawn.spec
+        self.overflowed.add(spec.agent_id)
+        why = f"split: its data did not fit the model's context ({error}); sent again in parts"
+        self.journal.finish_agent(
+            self.run_id, spec.agent_id, "not_run", error=clip(why, MAX_MESSAGE_CHARS), **done
+        )
+        self.journal.event(
+            self.run_id,
+            "split",
+            f"agent {spec.agent_id} ({spec.label or spec.definition.name}): {why}",
+            agent_id=spec.agent_id,
+            phase=spec.phase,
+        )
+        return {"ok": False, "error": why}
+
+    def cancelled(self, spawn: Spawn, progress: object, sent: int) -> None:
+        """Journal an agent cancelled in flight with what it did: `progress` is the loop's
+        (turns, calls) when it reached here, `sent` the attempts its watch counted."""
+        turns, calls = progress if isinstance(progress, tuple) else (0, 0)
+        # the cancellation must go on if this write is refused (a lost lease): the run's
+        # end marks the agent cancelled anyway
+        with contextlib.suppress(Exception):
+            self.journal.finish_agent(
+                self.run_id,
+                spawn.spec.agent_id,
+                "cancelled",
+                attempts=max(sent, calls),
+                turns=turns,
+            )
 
     def failed(
-        self, spawn: Spawn, error: str, status: str = "failed", attempts: int = 0
+        self,
+        spawn: Spawn,
+        error: str,
+        status: str = "failed",
+        attempts: int = 0,
+        turns: int = 0,
     ) -> dict[str, Any]:
         spec = spawn.spec
         error = clip(error, MAX_MESSAGE_CHARS)
@@ -99,7 +145,7 @@ class Outcomes:
         message = f"{who} failed: {error}" if status == "failed" else f"{who} {error}"
         self.failure_messages.add(message)
         self.journal.finish_agent(
-            self.run_id, spec.agent_id, status, error=error, turns=0, attempts=attempts
+            self.run_id, spec.agent_id, status, error=error, turns=turns, attempts=attempts
         )
         if status == "failed":
             self.journal.event(

@@ -31,9 +31,10 @@ from ._models import HOW_TO_CHOOSE, AdaptiveLimit, Model
 from ._options import RunOptions
 from ._permissions import Asker, Permissions
 from ._replay import Replay
-from ._report import build_report
+from ._report import build_report, work_counts, work_warning
 from ._rights import secrets_granted
 from ._run_record import RunRecord
+from ._run_time import attempt_ended, close_lost_attempt
 from ._scheduler import Scheduler
 from ._script import Sandbox, ScriptInfo, check_syntax_and_names
 from ._stagger import Stagger
@@ -178,9 +179,13 @@ class Run(RunRecord):
         (a library caller's task), the `CancelledError` goes on to the caller; without
         (the CLI, which prints the report and exits 130), the report is returned.
         """
+        before = self.journal.get_run(self.run_id) if self.mode == "resume" else {}
         started = self._journal_start()  # takes the run's lease (or raises LeaseHeld)
+        attempt_started = time.time()
         if self.mode == "resume":  # what the journal holds now that we own it, not before
             self.replay = Replay(self.journal, self.run_id)
+            close_lost_attempt(self.journal, self.run_id, before)
+            self._event("resumed", self._resumed_line())
         status, result, error = "failed", None, None
         scheduler: Scheduler | None = None
         failure: FanflowError | None = None
@@ -202,19 +207,21 @@ class Run(RunRecord):
                 except FanflowError as exc:
                     failure = exc
                     scheduler.cancel_in_flight()  # the script is gone: stop spending
+            why = None
             if failure is None:
                 result = outcome.value
-                status = self._status(scheduler)
+                status, why = self._status(scheduler)
             elif is_pause(scheduler.fatal):
                 status = PAUSED  # the account stopped it (the breaker): resumable, not a bug
             elif scheduler.budget_hit is not None and scheduler.fatal is None:
                 status = "budget_exceeded"  # the script died of the budget stop, not a bug
             stop = scheduler.fatal or scheduler.budget_hit or failure
-            error = str(stop) if stop else None
+            error = str(stop) if stop else why
         except asyncio.CancelledError as exc:
             status, cancelled = "cancelled", exc
         finally:
             await self.models.aclose()
+        attempt_ended(self.journal, self.run_id, attempt_started, status)
         self._journal_end(status, result, error, scheduler)
         if cancelled is not None:
             if propagate_cancel:
@@ -245,18 +252,32 @@ class Run(RunRecord):
             executor=self.executor,
         )
 
-    def _status(self, scheduler: Scheduler) -> str:
+    def _status(self, scheduler: Scheduler) -> tuple[str, str | None]:
+        """The status of a run whose script finished, and why it failed if it did."""
         if is_pause(scheduler.fatal):
-            return PAUSED
+            return PAUSED, None
         if scheduler.fatal is not None:
-            return "failed"
+            return "failed", None
         if scheduler.budget_hit is not None:
-            return "budget_exceeded"
+            return "budget_exceeded", None
         counts = self.journal.agent_counts(self.run_id)
         failed = counts.get("failed", 0) + len(scheduler.unit_failures)
         if failed and not counts.get("succeeded"):
-            return "failed"  # a run that only fails is not a partial success
-        return "partial" if failed else "succeeded"
+            return "failed", None  # a run that only fails is not a partial success
+        succeeded, work_failed = work_counts(self.journal, self.run_id)
+        if work_failed and not succeeded:  # only synthesizers succeeded: over nothing
+            return "failed", work_warning(self.journal, self.run_id)
+        return ("partial" if failed else "succeeded"), None
+
+    def _resumed_line(self) -> str:
+        """The one line a resume prints about what it takes from earlier attempts."""
+        attempt = self.journal.get_run(self.run_id)["attempt"]
+        agents = self.journal.agent_counts(self.run_id).get("succeeded", 0)
+        calls = len(self.journal.tool_calls(self.run_id))
+        return (
+            f"attempt {attempt}: re-executing the script; {agents} finished agent(s) and "
+            f"{calls} script tool call(s) of earlier attempts are replayed, not re-run"
+        )
 
     def _log(self, text: str) -> None:
         self._event("log", text)

@@ -73,13 +73,7 @@ class RunRecord:
             spent = self.journal.usage_totals(self.run_id)
             self.budget.spent_tokens = billed_tokens(spent)
             self.budget.spent_usd = spent["cost_usd"] or 0.0
-            self.journal.restart_run(self.run_id)
-            self.journal.event(
-                self.run_id,
-                "resumed",
-                "resumed: re-executing the script; "
-                "finished agents and tool calls are replayed from the journal",
-            )
+            self.journal.restart_run(self.run_id)  # `Run.execute` journals the resume itself
         else:
             self.journal.start_run(self.run_id)
         self._disclose_scripted_models()

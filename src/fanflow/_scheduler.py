@@ -181,6 +181,9 @@ class Scheduler:
             try:
                 with watching(watch):  # its calls: attempts journaled, the breaker's gate
                     outcome = await self.executor.run(spec, self.services)
+            except asyncio.CancelledError as exc:  # journaled with the turns and calls it made
+                self.outcomes.cancelled(spawn, getattr(exc, "progress", None), watch.sent)
+                raise
             finally:
                 self.phases.landed()
         return self.outcomes.settle(spawn, watch.amend(outcome))

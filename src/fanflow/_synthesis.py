@@ -1,9 +1,18 @@
 """Fan-in: `synthesize(data)` as one synthesizer agent, or a tree of them.
 
 The data goes in as a mid-conversation system block on models that take one,
-else as a user message. Data bigger than half the model's context is cut
-into chunks, each chunk synthesized, then the syntheses synthesized, up to a
-fixed depth.
+else as a user message. Data bigger than the chunk budget (half the model's
+context, less the instructions) is cut into chunks, each chunk synthesized,
+then the syntheses synthesized, up to a fixed depth.
+
+Sizes are estimated conservatively: three bytes of UTF-8 a token, not four
+characters (JSON and non-English text take more tokens than prose), so a chunk
+that was estimated to fit does fit. When a server still answers that a request
+did not fit its context (`ContextTooLong`; a local server with a small or
+unannounced window), that agent's data is split again at half the budget and
+sent in parts, at most `MAX_SPLITS` times along any branch. The agent that did
+not fit is journaled `not_run` (superseded), not `failed`: the run's outcome is
+the parts'.
 
 A fan-in over nothing is not run: when the data holds no value at all (every
 item None or empty) and agents of the run failed or were stopped, there is
@@ -16,11 +25,23 @@ import asyncio
 import json
 from typing import Any
 
-from ._models import Message, estimate_tokens
+from ._agents import BUILTIN_AGENTS
+from ._models import Message
 from ._scheduler import Scheduler
 
 MAX_DEPTH = 3
+MAX_SPLITS = 4
+"""How many times, along one branch, data that did not fit is split again (halving)."""
+BYTES_PER_TOKEN = 3
+"""The size estimate: a token per three bytes of UTF-8 (tokenizers give 3-4 characters
+a token on English prose, fewer on JSON, code and other scripts)."""
+MIN_BUDGET = 200
 DEFAULT_INSTRUCTIONS = "Synthesize the data above into one answer."
+
+
+def data_tokens(text: str) -> int:
+    """A conservative token count of `text` (more than a tokenizer is likely to give)."""
+    return max(1, -(-len(text.encode("utf-8")) // BYTES_PER_TOKEN))
 
 
 async def synthesize(
@@ -38,13 +59,20 @@ async def synthesize(
     empty = _nothing_after_failures(scheduler, data)
     if empty is not None:
         return {"ok": False, "error": empty}
-    budget = max(1000, scheduler.models.get(name).context_tokens // 2)
-    outcome = await _reduce(
-        scheduler, data, instructions or DEFAULT_INSTRUCTIONS, name, schema, budget, 0
-    )
+    asked = instructions or DEFAULT_INSTRUCTIONS
+    budget = _budget(scheduler, name, asked)
+    outcome = await _reduce(scheduler, data, asked, name, schema, budget, 0, MAX_SPLITS, "")
     if outcome["ok"]:
         scheduler.last_synthesis = outcome["value"]
     return outcome
+
+
+def _budget(scheduler: Scheduler, model: str, instructions: str) -> int:
+    """Data tokens one synthesizer may get: half the model's context (as the model knows
+    it now: a provider may have learned a smaller one), less the fixed prompt."""
+    context = scheduler.models.get(model).context_tokens
+    fixed = data_tokens(BUILTIN_AGENTS["synthesizer"].system_prompt + instructions)
+    return max(MIN_BUDGET, context // 2 - fixed)
 
 
 async def _reduce(
@@ -55,37 +83,81 @@ async def _reduce(
     schema: object,
     budget: int,
     depth: int,
+    splits: int,
+    label: str,
 ) -> dict[str, Any]:
-    text = json.dumps(data, ensure_ascii=False, default=str)
-    if estimate_tokens(text) <= budget or depth >= MAX_DEPTH:
-        return await _one(scheduler, _cut(text, budget), instructions, model, schema)
-    chunks = _chunks(data, budget)
-    part = "Synthesize this part of a larger data set; keep every distinct item. " + instructions
-    ids = [
-        _register(
-            scheduler,
-            _cut(json.dumps(c, ensure_ascii=False, default=str), budget),
-            part,
-            model,
-            None,
-            f"synthesis part {i + 1}/{len(chunks)}",
+    """Synthesize `data` within `budget` tokens an agent; `label` names a part's agents."""
+    text = _json(data)
+    if data_tokens(text) <= budget or depth >= MAX_DEPTH:
+        name = label or "synthesis"
+        return await _fit(
+            scheduler, data, text, instructions, model, schema, budget, depth, splits, name
         )
-        for i, c in enumerate(chunks)
-    ]
-    outcomes = await asyncio.gather(*(scheduler.await_agent(i) for i in ids))
+    chunks = _chunks(data, budget)
+    part = "Synthesize this part of a larger data set; keep every distinct item. "
+    part = instructions if instructions.startswith(part) else part + instructions
+    prefix = f"{label} " if label else ""
+    outcomes = await asyncio.gather(
+        *(
+            _fit(
+                scheduler,
+                chunk,
+                _json(chunk),
+                part,
+                model,
+                None,
+                budget,
+                depth,
+                splits,
+                f"{prefix}synthesis part {i + 1}/{len(chunks)}",
+            )
+            for i, chunk in enumerate(chunks)
+        )
+    )
     partials = [o["value"] for o in outcomes if o["ok"]]
     if not partials:
         return outcomes[0]
     return await _reduce(
-        scheduler, {"partial_syntheses": partials}, instructions, model, schema, budget, depth + 1
+        scheduler,
+        {"partial_syntheses": partials},
+        instructions,
+        model,
+        schema,
+        budget,
+        depth + 1,
+        splits,
+        label,
     )
 
 
-async def _one(
-    scheduler: Scheduler, text: str, instructions: str, model: str, schema: object
+async def _fit(
+    scheduler: Scheduler,
+    data: Any,
+    text: str,
+    instructions: str,
+    model: str,
+    schema: object,
+    budget: int,
+    depth: int,
+    splits: int,
+    label: str,
 ) -> dict[str, Any]:
-    agent_id = _register(scheduler, text, instructions, model, schema, "synthesis")
-    return await scheduler.await_agent(agent_id)
+    """One synthesizer agent over `data`; if the server says it did not fit the model's
+    context, the same data again at half the budget (split into parts), `splits` times."""
+    agent_id = _register(scheduler, _cut(text, budget), instructions, model, schema, label)
+    if splits > 0:  # the last try fails as any agent does
+        scheduler.outcomes.splittable.add(agent_id)
+    outcome = await scheduler.await_agent(agent_id)
+    if outcome["ok"] or agent_id not in scheduler.outcomes.overflowed:
+        return outcome
+    smaller = max(MIN_BUDGET, min(budget // 2, _budget(scheduler, model, instructions)))
+    return await _reduce(
+        scheduler, data, instructions, model, schema, smaller, depth, splits - 1, label
+    )
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)
 
 
 def _nothing_after_failures(scheduler: Scheduler, data: Any) -> str | None:
@@ -129,12 +201,12 @@ def _chunks(data: Any, budget: int) -> list[Any]:
         items = list(data)
     else:
         text = str(data)
-        step = budget * 4
+        step = _chars_within(text, budget)
         return [text[i : i + step] for i in range(0, len(text), step)]
     chunks: list[list[Any]] = [[]]
     used = 0
     for item in items:
-        size = estimate_tokens(json.dumps(item, ensure_ascii=False, default=str))
+        size = data_tokens(_json(item)) + 1  # the separator between items
         if chunks[-1] and used + size > budget:
             chunks.append([])
             used = 0
@@ -143,8 +215,14 @@ def _chunks(data: Any, budget: int) -> list[Any]:
     return chunks
 
 
+def _chars_within(text: str, budget: int) -> int:
+    """How many characters of `text`, at its own bytes per character, fit `budget` tokens."""
+    per_char = len(text.encode("utf-8")) / max(1, len(text))
+    return max(1, int(budget * BYTES_PER_TOKEN / max(1.0, per_char)))
+
+
 def _cut(text: str, budget: int) -> str:
-    limit = budget * 4
-    if len(text) <= limit:
+    if data_tokens(text) <= budget:
         return text
+    limit = _chars_within(text, budget)
     return text[:limit] + f" [... cut: {len(text) - limit} more characters ...]"

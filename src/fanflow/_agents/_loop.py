@@ -19,12 +19,21 @@ import jsonschema
 
 from .. import _schemas as schemas
 from .._budget import BudgetExceeded
-from .._errors import AccountStop, FanflowError, ModelError
+from .._errors import AccountStop, ContextTooLong, FanflowError, ModelError
 from .._models import FatalModelError, Message, Model, ModelRequest, Usage
 from .._models._base import watching_begin
 from ._parse import looks_like_truncated_json, parse_reply
 from ._reply import ReplyCaps
-from ._spec import ACCOUNT_STOP, BUDGET, CRASHED, FAILED, FATAL, AgentOutcome, AgentSpec
+from ._spec import (
+    ACCOUNT_STOP,
+    BUDGET,
+    CONTEXT,
+    CRASHED,
+    FAILED,
+    FATAL,
+    AgentOutcome,
+    AgentSpec,
+)
 from ._tools import AgentTools
 
 ANSWER_NOW = "Answer now, following the instructions above."
@@ -52,33 +61,64 @@ async def _unbudgeted() -> None:
     return None
 
 
+@dataclass
+class _Progress:
+    """How far the agent got, kept as it goes so that every ending reports it truly."""
+
+    turns: int = 0
+    """Replies received (each is one turn; the schema repair's too)."""
+    calls: int = 0
+    """Attempts sent: an answered call's retries, and a call that failed, count too."""
+
+
 async def run_agent(job: AgentJob) -> AgentOutcome:
-    """Drive one subagent to its end; every failure is an outcome, only cancellation raises."""
+    """Drive one subagent to its end; every failure is an outcome, only cancellation raises.
+
+    Whatever the ending, the outcome carries the turns and attempts the agent made
+    (a failed agent once always said `turns=0, attempts=1`). A cancellation carries
+    them too, as the `progress` attribute of the `CancelledError` (turns, calls).
+    """
     used = Usage()
+    done = _Progress()
+
+    def ended(kind: str, error: str) -> AgentOutcome:
+        return AgentOutcome(
+            ok=False,
+            error_kind=kind,
+            error=error,
+            usage=used,
+            turns=done.turns,
+            attempts=done.calls,
+        )
+
     try:
-        value, turns, calls = await _converse(job, used)
+        value = await _converse(job, used, done)
+    except asyncio.CancelledError as exc:
+        exc.progress = (done.turns, done.calls)  # type: ignore[attr-defined]
+        raise
     except BudgetExceeded as exc:
-        return AgentOutcome(ok=False, error_kind=BUDGET, error=str(exc), usage=used)
+        return ended(BUDGET, str(exc))
     except AccountStop as exc:
-        return AgentOutcome(ok=False, error_kind=ACCOUNT_STOP, error=str(exc), usage=used)
+        return ended(ACCOUNT_STOP, str(exc))
     except FatalModelError as exc:
-        return AgentOutcome(ok=False, error_kind=FATAL, error=str(exc), usage=used)
+        return ended(FATAL, str(exc))
+    except ContextTooLong as exc:  # before ModelError: a caller may split and try again
+        return ended(CONTEXT, str(exc))
     except FanflowError as exc:
-        return AgentOutcome(ok=False, error_kind=FAILED, error=str(exc), usage=used)
+        return ended(FAILED, str(exc))
     except Exception as exc:  # a provider bug must not take the other agents down
-        message = f"{type(exc).__name__}: {exc}"
-        return AgentOutcome(ok=False, error_kind=CRASHED, error=message, usage=used)
-    return AgentOutcome(ok=True, value=value, turns=turns, attempts=calls, usage=used)
+        return ended(CRASHED, f"{type(exc).__name__}: {exc}")
+    return AgentOutcome(ok=True, value=value, turns=done.turns, attempts=done.calls, usage=used)
 
 
-async def _converse(job: AgentJob, used: Usage) -> tuple[Any, int, int]:
-    """(value, turns, model calls); raises `ModelError` when there is no usable answer."""
+async def _converse(job: AgentJob, used: Usage, done: _Progress) -> Any:
+    """The agent's value; raises `ModelError` when there is no usable answer. `done`
+    counts its turns and attempts as they happen."""
     spec = job.spec
     messages = [Message("user", spec.prompt), *spec.context]
     if spec.context:  # the conversation ends on the ask, after the context blocks
         messages.append(Message("user", ANSWER_NOW))
     repaired = False
-    calls = 0
     caps = ReplyCaps()  # tool calls per reply, tool results per agent, reply size
     for turn in range(1, spec.max_turns + 1):
         request = ModelRequest(
@@ -94,14 +134,17 @@ async def _converse(job: AgentJob, used: Usage) -> tuple[Any, int, int]:
             with watching_begin(getattr(ticket, "on_begin", None)):
                 reply = await job.model.request(request)
         except asyncio.CancelledError:
+            done.calls += 1  # sent, then cancelled in flight
             job.settle(ticket, None, answered=False)  # may have been billed: keep it all
             raise
         except BaseException:
+            done.calls += 1  # at least this attempt was sent (the watch knows its retries)
             job.settle(ticket, Usage(), answered=False)  # a failed call is not billed
             raise
         job.settle(ticket, reply.usage)
         used += reply.usage
-        calls += 1 + reply.retries
+        done.calls += 1 + reply.retries
+        done.turns = turn
         caps.check(reply)  # a reply too big to keep fails the agent
         if reply.tool_calls:
             messages.append(Message("assistant", reply.text, tool_calls=reply.tool_calls))
@@ -110,7 +153,7 @@ async def _converse(job: AgentJob, used: Usage) -> tuple[Any, int, int]:
             continue
         problem = _problem(reply.text, reply.stop_reason, spec.schema)
         if problem is None:
-            return parse_reply(reply.text), turn, calls
+            return parse_reply(reply.text)
         if repaired or spec.schema is None:
             raise ModelError(problem)
         repaired = True

@@ -20,7 +20,9 @@ FATAL = "fatal"  # no later agent can succeed either (a bad key, a model that do
 ACCOUNT_STOP = "account_stop"  # the account cannot go on (quota, credit): the run pauses
 FAILED = "failed"  # this agent's own failure (no answer, turn limit, bad schema reply)
 CRASHED = "crashed"  # an unexpected exception in a provider or tool
-ERROR_KINDS = (BUDGET, FATAL, ACCOUNT_STOP, FAILED, CRASHED)
+CONTEXT = "context_too_long"  # the request did not fit the model's context: a caller that
+# can send less (synthesize, by splitting its data) may try again with smaller parts
+ERROR_KINDS = (BUDGET, FATAL, ACCOUNT_STOP, FAILED, CRASHED, CONTEXT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,8 +80,9 @@ class AgentOutcome:
     error_kind: str | None = None
     error: str | None = None
     turns: int = 0
+    """Model replies the agent got (a failed call is no turn), however it ended."""
     attempts: int = 1
-    """Model calls made, retries included (one agent however many retries)."""
+    """Model calls sent, retries and a failed last call included, however it ended."""
     usage: Usage = field(default_factory=Usage)
     """Every call's tokens added up (each call was also reported as it ended)."""
 

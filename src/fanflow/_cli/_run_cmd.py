@@ -19,7 +19,14 @@ from .._models._provider import keyless
 from .._report import report_json
 from .._run import Run, RunOptions, read_script
 from .._script import Sandbox
-from .._views import EXIT_CODES, live_progress, print_result, summary_line, visible
+from .._views import (
+    EXIT_CODES,
+    live_progress,
+    print_result,
+    summary_line,
+    visible,
+    warning_line,
+)
 from ._aio import freeze_heap, run_async
 from ._approval import check_and_approve
 from ._worker import start_worker
@@ -171,6 +178,9 @@ def print_report(report: dict, as_json: bool) -> None:
         err.print(f"... and {len(report['errors']) - 10} more: fanflow show {report['run_id']}")
     if report.get("scripted"):
         err.print(Text.assemble(("note", "yellow"), visible(f": {report['scripted']}")))
+    warning = warning_line(report)  # most work agents failed: say so before the summary
+    if warning is not None:
+        err.print(warning, highlight=False)
     err.print(
         summary_line(report) + f" (details: fanflow show {report['run_id']})", highlight=False
     )

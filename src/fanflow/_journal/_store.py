@@ -542,6 +542,17 @@ class Journal(LifecycleRecords):
         ).fetchall()
         return {status: count for status, count in rows}
 
+    def agent_type_counts(self, run_id: str) -> list[dict[str, Any]]:
+        """Agents by (agent_type, status): `{"agent_type", "status", "n"}` rows."""
+        return [
+            dict(r)
+            for r in self.db.execute(
+                "SELECT agent_type, status, COUNT(*) AS n FROM agents WHERE run_id=? "
+                "GROUP BY agent_type, status",
+                (run_id,),
+            )
+        ]
+
     def agents(self, run_id: str) -> list[dict[str, Any]]:
         return [
             dict(r)

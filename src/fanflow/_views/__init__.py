@@ -2,7 +2,7 @@
 
 from ._card import render_card
 from ._progress import follow_run, live_progress, render_snapshot
-from ._result import EXIT_CODES, print_result, rows_table, summary_line
+from ._result import EXIT_CODES, print_result, rows_table, summary_line, warning_line
 from ._safe import plain, visible
 from ._snapshot import RunSnapshot, take_snapshot
 
@@ -19,4 +19,5 @@ __all__ = [
     "summary_line",
     "take_snapshot",
     "visible",
+    "warning_line",
 ]

@@ -17,8 +17,9 @@ from rich.text import Text
 
 from .._journal import Journal, effective_status
 from .._journal._lifecycle import LIVE
+from .._report import attempt_first_event
 from ._safe import plain
-from ._snapshot import RunSnapshot, take_snapshot
+from ._snapshot import QUIET_EVENTS, RunSnapshot, event_line, take_snapshot
 
 REFRESH_S = 0.25
 
@@ -87,9 +88,13 @@ async def live_progress(
 ) -> AsyncIterator[None]:
     """Redraw while the body runs (from when `started` is set); the last frame stays."""
 
+    # What the journal holds before the body runs is an earlier attempt's (a resume):
+    # it was shown then, so only this attempt's phases and events are printed.
+    before = _shown_already(journal, run_id_of())
+
     async def draw() -> None:
         await started.wait()
-        await _follow(journal, run_id_of(), console, until=lambda: False)
+        await _follow(journal, run_id_of(), console, until=lambda: False, shown=before)
 
     task = asyncio.create_task(draw())
     try:
@@ -112,17 +117,29 @@ async def follow_run(
         while not done():  # noqa: ASYNC110 - another process writes the journal: poll it
             await asyncio.sleep(REFRESH_S)
         return
-    await _follow(journal, run_id, console, until=done)
+    since = attempt_first_event(journal, run_id) - 1  # a resumed run: its latest attempt's
+    await _follow(journal, run_id, console, until=done, shown=(set(), since))
+
+
+def _shown_already(journal: Journal, run_id: str) -> tuple[set[str], int]:
+    """The phases and the last event id a run's journal holds now."""
+    last = journal.recent_events(run_id, 1)
+    return {p["name"] for p in journal.phases(run_id)}, (last[-1]["id"] if last else 0)
 
 
 async def _follow(
-    journal: Journal, run_id: str, console: Console, *, until: Callable[[], bool]
+    journal: Journal,
+    run_id: str,
+    console: Console,
+    *,
+    until: Callable[[], bool],
+    shown: tuple[set[str], int] = (set(), 0),
 ) -> None:
     """Redraw until `until()` or cancellation, then draw once more: a live table on a
-    terminal, else one plain line per phase start and per event."""
+    terminal, else one plain line per phase start and per event. `shown`: the phases
+    and the last event not to print again (an earlier attempt's)."""
     if not console.is_terminal:
-        seen: set[str] = set()
-        last = 0
+        seen, last = set(shown[0]), max(0, shown[1])
         try:
             while not until():
                 last = _emit(journal, run_id, console, seen, last)
@@ -146,6 +163,6 @@ def _emit(journal: Journal, run_id: str, console: Console, seen: set[str], after
             console.print(plain(f"phase {phase['name']}"), highlight=False)
     for event in journal.events(run_id, after_id=after):
         after = event["id"]
-        if event["kind"] != "print":
-            console.print(plain(f"{event['kind']}: {event['message']}"), highlight=False)
+        if event["kind"] not in QUIET_EVENTS:
+            console.print(plain(event_line(event)), highlight=False)
     return after

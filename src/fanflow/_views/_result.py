@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
+from rich.text import Text
 
 from .._models._base import billed_tokens
 from ._safe import plain, visible
@@ -72,3 +73,11 @@ def summary_line(report: dict[str, Any]) -> str:
         f"({agents['succeeded']} ok, {agents['failed']} failed{retried}), {tokens:,} tokens{cost}, "
         f"{report['wall_s']:.1f}s"
     )
+
+
+def warning_line(report: dict[str, Any]) -> Text | None:
+    """The report's `warning` (most work agents failed) as one loud line, or None."""
+    warning = report.get("warning")
+    if not warning:
+        return None
+    return Text.assemble(("WARNING", "bold red reverse"), " ", visible(warning), style="bold")

@@ -17,6 +17,8 @@ from .._journal import Journal, effective_status
 from .._journal._encode import loads
 from .._journal._lifecycle import LIVE
 from .._models._base import billed_tokens
+from .._report import attempt_first_event
+from .._run_time import ATTEMPT_TIME, wall_seconds
 
 MAX_HOLDS = 3
 
@@ -77,12 +79,20 @@ def take_snapshot(journal: Journal, run_id: str, events: int = 4) -> RunSnapshot
         for p in journal.phases(run_id)
     ]
     settings = loads(run["settings_json"]) or {}
-    end = run["ended_at"] or time.time()
-    recent = [f"{e['kind']}: {e['message']}" for e in journal.recent_events(run_id, events)]
+    since = attempt_first_event(journal, run_id)  # a resumed run: its latest attempt's
+    recent = (
+        [
+            event_line(e)
+            for e in journal.recent_events(run_id, events + 1)
+            if e["id"] >= since and e["kind"] not in QUIET_EVENTS
+        ][-events:]
+        if events
+        else []
+    )
     return RunSnapshot(
         run_id=run_id,
         status=effective_status(run),
-        elapsed_s=end - run["started_at"] if run["started_at"] else 0.0,
+        elapsed_s=wall_seconds(journal, run, now=time.time()),
         concurrency_cap=int(settings.get("concurrency") or 0),
         running=sum(p.running for p in phases),
         phases=phases,
@@ -91,6 +101,19 @@ def take_snapshot(journal: Journal, run_id: str, events: int = 4) -> RunSnapshot
         **_pressure(journal, run_id),
         **_retries(journal, run_id, effective_status(run)),
     )
+
+
+QUIET_EVENTS = frozenset({"print", ATTEMPT_TIME})
+"""Events the progress lines leave out: prints go to the output, attempt times to wall_s."""
+
+
+def event_line(event: dict[str, Any]) -> str:
+    """`kind: message`, without the kind twice when the message already starts with it
+    (older journals' `resumed: resumed: ...`)."""
+    kind, message = event["kind"], event["message"]
+    if message.startswith(f"{kind}:"):
+        return message
+    return f"{kind}: {message}"
 
 
 def _retries(journal: Journal, run_id: str, status: str) -> dict[str, Any]:
