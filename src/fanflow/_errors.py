@@ -9,8 +9,10 @@
         ├── SandboxError     the script failed or hit a sandbox limit (exit 1)
         └── AgentError       one subagent failed (partial success if gathered)
             └── ModelError   the model misbehaved or its API refused
-                └── AccountStop  the account cannot go on (quota, credit, key,
-                                 unreachable): the run stops starting agents
+                ├── AccountStop  the account cannot go on (quota, credit, key,
+                │                unreachable): the run stops starting agents
+                └── ContextTooLong  the request does not fit the model's context
+                                 (split the data and try again)
 
 Each message is one line that names the problem and says what to do next;
 the CLI prints it as it is, without a traceback.
@@ -77,3 +79,15 @@ class AccountStop(ModelError):
     """The provider says this account cannot continue: quota or credit exhausted, key
     revoked, billing required, or the endpoint unreachable. No agent of the run can get
     past it, so the run stops starting agents instead of spending on retries."""
+
+
+class ContextTooLong(ModelError):
+    """The server refused the request as longer than the model's context window.
+
+    Retrying the same request cannot help; sending less can (`synthesize` splits its
+    data). `limit` is the context size the server named, `requested` the tokens it
+    counted, each None when its message did not say."""
+
+    def __init__(self, message: str, limit: int | None = None, requested: int | None = None):
+        super().__init__(message)
+        self.limit, self.requested = limit, requested
