@@ -11,6 +11,7 @@ to the journal (`api_error` event), where nothing is cut that a reader needs.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from typing import Any
@@ -20,6 +21,7 @@ SHOWN_CHARS = 300
 DETAIL_CHARS = 20_000
 """The most of an error body the journal keeps (a body is the server's, not ours)."""
 
+_TYPE_TAIL = re.compile(r"\s*\[type=.*$")
 _PYDANTIC_HEAD = re.compile(r"^\d+ validation errors? for \S+", re.IGNORECASE)
 _VALIDATION = re.compile(
     r"validation errors? for|\[type=\w+|input should be|field required|"
@@ -81,9 +83,8 @@ def shown_message(text: str) -> str:
     if not lines:
         return ""
     first = lines[0]
-    if _PYDANTIC_HEAD.match(first) and len(lines) >= 3:
-        what = re.sub(r"\s*\[type=.*$", "", lines[2])
-        first = f"{first}: {lines[1]}: {what}"
+    if _PYDANTIC_HEAD.match(first):
+        first = f"{first}: {_pydantic_first(text)}"
     first = " ".join(first.split())
     return first if len(first) <= SHOWN_CHARS else first[: SHOWN_CHARS - 1] + "…"
 
@@ -123,6 +124,20 @@ def context_overflow(codes: set[str], text: str, body: Any) -> tuple[int | None,
         if match:
             return int(match[limit]), int(match[requested])
     return None, None
+
+
+def _pydantic_first(dump: str) -> str:
+    """The first failing field of a pydantic dump and what was wrong, passing over the
+    union members whose only fault is another role (`literal_error`): they are noise."""
+    pairs: list[tuple[str, str]] = []
+    lines = dump.splitlines()
+    for where, what in itertools.pairwise(lines):
+        if where and not where[0].isspace() and what.startswith("  ") and "[type=" in what:
+            pairs.append((where.strip(), what.strip()))
+    if not pairs:
+        return "(no field named)"
+    where, what = next((p for p in pairs if "type=literal_error" not in p[1]), pairs[0])
+    return f"{where}: {_TYPE_TAIL.sub('', what)}"
 
 
 def _fastapi_detail(detail_value: Any) -> str:
