@@ -80,7 +80,8 @@ async def test_a_wave_sharing_a_prefix_writes_it_once(env, tmp_path, provider):
     api, journal, report = await fan_out(env, tmp_path, provider, wave(40))
     assert report["agents"]["succeeded"] == 40
     assert misses(journal, report, provider) == 1
-    assert sum(r.streamed for r in api.requests) == 1  # only the leader needed to stream
+    streamed = sum(r.streamed for r in api.requests)  # openai: every call streams (issue 20)
+    assert streamed == (1 if provider == "anthropic" else api.count(status=200))
 
 
 @pytest.mark.parametrize("provider", sorted(MODELS))
@@ -89,7 +90,8 @@ async def test_a_streamed_leader_that_calls_a_tool_gets_its_answer(env, tmp_path
     api, journal, report = await fan_out(env, tmp_path, provider, script)
     agents = journal.agents(report["run_id"])
     assert [a["turns"] for a in agents] == [2] * 20  # read, then answer: the tool call came
-    assert sum(r.streamed for r in api.requests) == 1  # through the leader's stream
+    streamed = sum(r.streamed for r in api.requests)  # through the leader's stream
+    assert streamed == (1 if provider == "anthropic" else api.count(status=200))
     assert misses(journal, report, provider) == 1
 
 
@@ -97,7 +99,7 @@ async def test_a_streamed_leader_that_calls_a_tool_gets_its_answer(env, tmp_path
 async def test_without_the_stagger_the_first_wave_writes_it_each(env, tmp_path, provider):
     api, journal, report = await fan_out(env, tmp_path, provider, wave(40), stagger_ms=0)
     assert misses(journal, report, provider) > 1  # what the stagger saves (16 here)
-    assert not any(r.streamed for r in api.requests)
+    assert provider == "openai" or not any(r.streamed for r in api.requests)
 
 
 async def test_each_prefix_has_its_own_leader(env, tmp_path):

@@ -55,6 +55,13 @@ class AgentWatch:
     def stopped(self, error: AccountStop) -> None:
         self.breaker.trip(error, self.spec.phase)
 
+    def note(self, kind: str, message: str) -> None:
+        """An event of this agent from its calls: `waiting`, `timeout`, `api_error` (the
+        whole error body), `tools_ignored`, ... (`_models._resilience.note`)."""
+        self.journal.event(
+            self.spec.run_id, kind, message, agent_id=self.spec.agent_id, phase=self.spec.phase
+        )
+
     def amend(self, outcome: AgentOutcome) -> AgentOutcome:
         """The outcome with the attempts this agent really sent (a failure's too)."""
         if self.sent and self.sent != outcome.attempts:

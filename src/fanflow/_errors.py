@@ -11,7 +11,8 @@
             └── ModelError   the model misbehaved or its API refused
                 ├── AccountStop  the account cannot go on (quota, credit, key,
                 │                unreachable): the run stops starting agents
-                └── ContextTooLong  the request did not fit the model's context
+                └── ContextTooLong  the request does not fit the model's context
+                                 (split the data and try again)
 
 Each message is one line that names the problem and says what to do next;
 the CLI prints it as it is, without a traceback.
@@ -81,4 +82,12 @@ class AccountStop(ModelError):
 
 
 class ContextTooLong(ModelError):
-    """The request did not fit the model's context window."""
+    """The server refused the request as longer than the model's context window.
+
+    Retrying the same request cannot help; sending less can (`synthesize` splits its
+    data). `limit` is the context size the server named, `requested` the tokens it
+    counted, each None when its message did not say."""
+
+    def __init__(self, message: str, limit: int | None = None, requested: int | None = None):
+        super().__init__(message)
+        self.limit, self.requested = limit, requested

@@ -12,6 +12,7 @@ It lives with the tests, not in the package: the tests import it as `fakeapi`
 """
 
 from ._faults import Faults
+from ._local import LocalServer
 from ._server import FakeAPI, RecordedRequest
 
-__all__ = ["FakeAPI", "Faults", "RecordedRequest"]
+__all__ = ["FakeAPI", "Faults", "LocalServer", "RecordedRequest"]

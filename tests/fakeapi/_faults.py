@@ -109,6 +109,8 @@ class Problem(Exception):
     param: str | None = None
     code: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+    """The whole error body, when a server words it its own way (`LocalServer`)."""
 
     def __str__(self) -> str:
         return f"{self.status} {self.kind}: {self.message}"
@@ -281,6 +283,8 @@ def canned(provider: str, what: str | int, model: str | None = None) -> Problem:
 
 def error_body(provider: str, problem: Problem, request_id: str) -> dict[str, Any]:
     """The JSON error body of `problem`, as `provider` writes it."""
+    if problem.body is not None:
+        return problem.body
     if provider == "anthropic":
         error = {"type": problem.kind, "message": problem.message}
         return {"type": "error", "error": error, "request_id": request_id}

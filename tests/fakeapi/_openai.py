@@ -157,6 +157,12 @@ class OpenAIDialect:
 
     # -- replies ----------------------------------------------------------------------
 
+    def prompt_tokens(self, body: dict[str, Any]) -> int:
+        """The prompt's tokens as `usage` counts them, with no cache bookkeeping."""
+        lead = _leading_system(body["messages"])
+        head = _tokens(_prompt_text(body.get("tools") or [], body["messages"][:lead]))
+        return head + sum(_tokens(_prompt_text(None, [m])) for m in body["messages"][lead:])
+
     def usage(
         self, body: dict[str, Any], output_tokens: int, arrived: float | None = None
     ) -> dict[str, Any]:

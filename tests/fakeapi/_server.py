@@ -8,6 +8,11 @@ providers, each of which can end it:
            -> capacity (max_in_flight, rpm: 429) -> latency -> random fault
            -> brain -> JSON or SSE reply with usage and rate-limit headers
 
+With `local=LocalServer(...)` the OpenAI endpoint is strict as the local
+OpenAI-compatible servers are (`_local`): their refusals come before validation,
+the model sees the request as they read it, a prompt past `n_ctx` is llama.cpp's
+400, and `GET /props` and `GET /v1/models` say what llama-server and vLLM say.
+
 The brain answers in provider-neutral terms (`ModelRequest` -> `ModelResponse`)
 from what the wire request carries, as a real model would; by default it is
 fanflow's domain-free `TestModel`, and a test that needs particular answers
@@ -43,6 +48,7 @@ from ._faults import (
     retry_headers,
     window_headers,
 )
+from ._local import LocalServer
 from ._openai import OpenAIDialect
 
 Brain = Callable[[ModelRequest], Awaitable[ModelResponse]]
@@ -143,8 +149,10 @@ class FakeAPI:
         api_key: str = "test-key",
         faults: Faults | None = None,
         brain: Brain | Model | None = None,
+        local: LocalServer | None = None,
     ) -> None:
         self.api_key = api_key
+        self.local = local
         self._faults = faults if faults is not None else Faults()
         if brain is None:
             brain = TestModel()
@@ -199,6 +207,8 @@ class FakeAPI:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/messages", self._on_anthropic)
         app.router.add_post("/v1/chat/completions", self._on_openai)
+        app.router.add_get("/props", self._on_props)
+        app.router.add_get("/v1/models", self._on_models)
         app.router.add_route("*", "/{tail:.*}", self._on_unknown)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         await runner.setup()
@@ -224,6 +234,19 @@ class FakeAPI:
 
     async def _on_openai(self, request: web.Request) -> web.StreamResponse:
         return await self._handle(request, self._openai)
+
+    async def _on_props(self, request: web.Request) -> web.StreamResponse:
+        props = self.local.props() if self.local is not None else None
+        if props is None:
+            return await self._on_unknown(request)
+        self.requests.append(RecordedRequest(request.path, _lower(request.headers), None, 200))
+        return web.json_response(props)
+
+    async def _on_models(self, request: web.Request) -> web.StreamResponse:
+        if self.local is None:
+            return await self._on_unknown(request)
+        self.requests.append(RecordedRequest(request.path, _lower(request.headers), None, 200))
+        return web.json_response(self.local.models())
 
     async def _on_unknown(self, request: web.Request) -> web.StreamResponse:
         anthropic = "anthropic-version" in request.headers or "x-api-key" in request.headers
@@ -263,6 +286,9 @@ class FakeAPI:
             dialect.auth(headers)
             if unreadable is not None:
                 raise unreadable
+            local = self.local if dialect is self._openai else None
+            if local is not None:
+                local.check(body)
             dialect.validate(body)
             account = self._engine.account_problem(dialect.name)
             if account is not None:
@@ -303,6 +329,16 @@ class FakeAPI:
             record.fault = f"p_{kind}"
             problem = canned(dialect.name, kind, record.model)
             return self._error(record, dialect, problem, request_id, window=True)
+        local = self.local if dialect is self._openai else None
+        if local is not None:
+            if local.hang:
+                await local.wait_for_client_to_leave(request)
+                return web.Response(status=500)  # never read: the client has gone
+            body = local.seen(body)
+            problem = local.overflow(self._openai.prompt_tokens(body))
+            if problem is not None:
+                record.status = problem.status
+                return self._error(record, dialect, problem, request_id)
         neutral = dialect.neutral(body)
         try:
             reply = bounded(await self.brain(neutral), neutral.max_tokens)

@@ -111,6 +111,9 @@ class ModelResponse:
     stop_reason: str = "end_turn"
     retries: int = 0
     """Attempts the provider retried before this reply (never counted as agents)."""
+    notes: list[str] = field(default_factory=list)
+    """What the provider noticed about this reply that the agent's record should say
+    (a server that ignored the tools); each is also a journal event of the agent."""
 
 
 class Model(abc.ABC):
@@ -134,6 +137,11 @@ class Model(abc.ABC):
     def price(self, usage: Usage) -> float | None:
         """USD for `usage`, or None when the price is unknown (never a guess)."""
         return None
+
+    async def context_size(self) -> int:
+        """`context_tokens`, after the provider has asked its server where it can (once
+        per run, cached); `synthesize` awaits this before it decides to split."""
+        return self.context_tokens
 
     async def aclose(self) -> None:  # noqa: B027 - most models hold nothing to close
         """Release clients and connections."""

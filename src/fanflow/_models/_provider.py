@@ -1,5 +1,9 @@
 """What the SDK-backed providers share: the key check, one client, prices, retries.
 
+Options come from the config files' `[models.PROVIDER]` table, overridden by a
+`[models."PROVIDER:NAME"]` table (`_registry`): `timeout_s`, `budget_s`,
+`warn_after_s` (the call's `CallPolicy`) and `context_tokens`.
+
 An estimate (`--dry-run`, the approval card) needs a model's name, context size
 and price, never its key: inside `keyless()` a provider model is built without
 one, and its key is required only when a request is made (`require_key`).
@@ -19,7 +23,10 @@ from .._errors import ConfigError, ModelError
 from ._base import Model, ModelRequest, ModelResponse, Usage
 from ._pressure import AdaptiveLimit
 from ._pricing import Price, price_for
-from ._resilience import SharedBackoff, with_retries
+from ._resilience import CallPolicy, SharedBackoff, with_retries
+
+OPTIONS = ("timeout_s", "budget_s", "warn_after_s", "context_tokens")
+"""The `[models.*]` options every SDK provider reads (subclasses add theirs)."""
 
 _KEYLESS: contextvars.ContextVar[bool] = contextvars.ContextVar("fanflow_keyless", default=False)
 
@@ -48,18 +55,25 @@ class ProviderModel(Model):
         self,
         name: str,
         *,
-        timeout: float = 600.0,
+        timeout: float | None = None,
         prices: dict[str, Price] | None = None,
         backoff: SharedBackoff | None = None,
         limiter: AdaptiveLimit | None = None,
+        options: dict[str, str] | None = None,
     ) -> None:
         self.model = name
+        self.options = dict(options or {})
+        self.policy = _policy(self.options, timeout, f"{self.provider}:{name}")
+        configured = _number(self.options, "context_tokens", integer=True)
+        if configured is not None:
+            self.context_tokens = int(configured)
+        self.context_configured = configured is not None
         self._limiter = limiter
         self.name = f"{self.provider}:{name}"
         self._price = price_for(self.name, prices)
         self._backoff = backoff or SharedBackoff()
         self._sdk = importlib.import_module(self.provider)  # imported only when used
-        self._timeout = timeout
+        self._timeout = self.policy.timeout_s
         self._built: Any = None
         self.key_missing: ConfigError | None = None
         """Why this model cannot make a request (no key), when built by `keyless()`."""
@@ -112,7 +126,9 @@ class ProviderModel(Model):
             nonlocal retries
             retries += 1
 
-        reply = await with_retries(lambda: self._call(req), self._backoff, count, self._limiter)
+        reply = await with_retries(
+            lambda: self._call(req), self._backoff, count, self._limiter, self.policy
+        )
         reply.retries = retries
         return reply
 
@@ -133,3 +149,28 @@ async def checked_response(api: str, convert: Any, parse: Any) -> ModelResponse:
             f"the {api} endpoint returned a body that is not a response; "
             "check that the base URL points at the API"
         ) from None
+
+
+def _policy(options: dict[str, str], timeout: float | None, label: str) -> CallPolicy:
+    timeout_s = _number(options, "timeout_s")
+    return CallPolicy(
+        timeout_s=timeout_s or timeout or CallPolicy.timeout_s,
+        budget_s=_number(options, "budget_s"),
+        warn_after_s=_number(options, "warn_after_s"),
+        label=label,
+    )
+
+
+def _number(options: dict[str, str], key: str, *, integer: bool = False) -> float | None:
+    """A positive number option, or None when unset; a bad one is a one-line ConfigError."""
+    raw = options.get(key)
+    if raw is None:
+        return None
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        value = 0
+    if not value > 0 or value != value or value == float("inf"):
+        kind = "a positive whole number" if integer else "a positive number of seconds"
+        raise ConfigError(f"[models] option {key} = {raw!r} must be {kind}")
+    return value

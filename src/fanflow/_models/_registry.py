@@ -4,8 +4,11 @@
 `test`; a bare `claude-…` name means anthropic. Any other provider name is looked
 up in the `fanflow.models` entry-point group, whose factory is called as
 `factory(MODEL, options)` with the `[models.PROVIDER]` table of the config files.
-A built-in name wins a clash. Plugins are imported only when named (or listed by
-`fanflow models`), so a broken one never breaks a run that does not use it.
+A built-in name wins a clash. The built-in `anthropic` and `openai` read their
+`[models.PROVIDER]` table too, and a `[models."PROVIDER:MODEL"]` table over it
+for one model (`timeout_s`, `context_tokens`, ...; docs/providers.md). Plugins
+are imported only when named (or listed by `fanflow models`), so a broken one
+never breaks a run that does not use it.
 """
 
 from __future__ import annotations
@@ -99,7 +102,14 @@ def resolve_model(
     if provider in ("anthropic", "openai"):
         if not name:
             raise ConfigError(f"--model {spec!r} names no model; use {provider}:MODEL")
-        return _sdk_model(provider, name, prices=prices, backoff=backoff, limiter=limiter)
+        return _sdk_model(
+            provider,
+            name,
+            prices=prices,
+            backoff=backoff,
+            limiter=limiter,
+            options=builtin_options(provider, name, options or {}),
+        )
     factory = _plugin_factory(provider)
     try:
         model = factory(name, dict((options or {}).get(provider, {})))
@@ -124,6 +134,26 @@ def resolve_model(
             f"model plugin {provider!r} gave a model with bad attributes ({exc}); "
             "context_tokens must be an int and supports_mid_system a bool"
         ) from None
+
+
+def builtin_options(
+    provider: str, name: str, options: Mapping[str, Mapping[str, str]]
+) -> dict[str, str]:
+    """`[models.PROVIDER]` with `[models."PROVIDER:NAME"]` over it; an unknown key is a
+    one-line ConfigError naming the ones there are (a typo must not be ignored)."""
+    from ._openai import OPTIONS as OPENAI_OPTIONS
+    from ._provider import OPTIONS
+
+    known = OPENAI_OPTIONS if provider == "openai" else OPTIONS
+    merged: dict[str, str] = {}
+    for table in (provider, f"{provider}:{name}"):
+        for key, value in (options.get(table) or {}).items():
+            if key not in known:
+                raise ConfigError(
+                    f"[models.{table}] has no option {key!r}; known: {', '.join(known)}"
+                )
+            merged[key] = value
+    return merged
 
 
 def _sdk_model(provider: str, name: str, **kwargs: Any) -> Model:

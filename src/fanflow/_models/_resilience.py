@@ -11,7 +11,19 @@ fanflow's errors by who can fix them:
                          mid-run), or the endpoint refusing connections 3 tries
                          in a row: the run pauses, resumable
     FatalModelError      401, 403 before any answer (a wrong key), 404 (the model)
-    ModelError           any other 4xx: this agent fails with the API's message
+    ContextTooLong       a 4xx/5xx saying the request exceeds the context window
+    ModelError           any other 4xx, and a 5xx that is a validation error (the
+                         same request fails the same way again): this agent fails
+                         with the API's message, not retried
+
+A 5xx is retried, but the same 5xx answer twice in a row (same status and message,
+not the wording of an overload) is not retried again: a server that breaks on this
+request breaks on it every time. A call has a `CallPolicy`: each attempt may wait
+`timeout_s`, a call that waits `warn_after_s` journals a `waiting` event, a call
+that times out twice is not tried again, and no attempt starts after `budget_s`
+(so an agent cannot sit on a hung server for the ten attempts' worth of timeouts).
+A timed-out attempt is cancelled, which closes its HTTP connection: that is what
+makes a local server (llama.cpp) stop generating for it.
 
 The SDKs' own retries are off (`max_retries=0`) so that one policy, with a
 back-off shared by every agent of the run, decides: when one call is told to
@@ -36,12 +48,14 @@ import re
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState
 
-from .._errors import AccountStop, ModelError
+from .._errors import AccountStop, ContextTooLong, ModelError
 from .._redact import redact
+from . import _wire_errors as wire
 from ._pressure import MAX_WAIT_S, AdaptiveLimit, RequestPacer
 
 T = TypeVar("T")
@@ -78,6 +92,41 @@ class RetryableModelError(ModelError):
         """Whether every call to the provider should wait `retry_after`, not just this one."""
         self.status: int | None = None
         """The HTTP status, if the server answered (None: a connection or timeout failure)."""
+        self.fingerprint: str | None = None
+        """What makes a 5xx the same answer as the last one (`_wire_errors.fingerprint`)."""
+
+
+class CallTimedOut(RetryableModelError):
+    """An attempt that waited its whole `timeout_s` (its connection is closed)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, shared=False)
+
+
+@dataclass(frozen=True)
+class CallPolicy:
+    """How long one model call may take: per attempt, in all, and when to say it waits."""
+
+    timeout_s: float = 600.0
+    """The most one attempt waits for its answer; then it is cancelled (connection closed)."""
+    budget_s: float | None = None
+    """No attempt starts after this long since the call began (None: 3 x `timeout_s`)."""
+    warn_after_s: float | None = None
+    """An attempt that waits this long journals a `waiting` event (None: `timeout_s` / 4)."""
+    label: str = "the model"
+    """How events name the model (`openai:NAME`)."""
+
+    @property
+    def budget(self) -> float:
+        return self.budget_s if self.budget_s is not None else 3 * self.timeout_s
+
+    @property
+    def warn_after(self) -> float:
+        return self.warn_after_s if self.warn_after_s is not None else self.timeout_s / 4
+
+
+MAX_TIMEOUTS = 2
+"""Timed-out attempts after which a call is not tried again."""
 
 
 class Unreachable(RetryableModelError):
@@ -114,6 +163,8 @@ class CallWatch(Protocol):
 
     def stopped(self, error: AccountStop) -> None:
         """A call of this agent ended in `AccountStop` (the breaker trips)."""
+
+    # optional: note(kind, message) journals an event of the agent (`note` below)
 
 
 WATCH: contextvars.ContextVar[CallWatch | None] = contextvars.ContextVar(
@@ -205,12 +256,33 @@ async def with_retries(
     backoff: SharedBackoff,
     on_retry: Callable[[], None] | None = None,
     limiter: AdaptiveLimit | None = None,
+    policy: CallPolicy | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> T:
     """Run `call` until it succeeds, is not retryable, or `MAX_ATTEMPTS` are spent.
 
     No attempt is sent once the provider or the run is stopped (`AccountStop`).
+    With a `policy`, each attempt is cut at its timeout and the call at its budget.
     """
     watch = WATCH.get()
+    end = clock() + policy.budget if policy is not None else math.inf
+    last: dict[str, Any] = {"fingerprint": None, "timeouts": 0, "why_not": None}
+
+    def worth_retrying(state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if not isinstance(exc, RetryableModelError):
+            return False
+        repeated = exc.fingerprint is not None and exc.fingerprint == last["fingerprint"]
+        last["fingerprint"] = exc.fingerprint
+        if isinstance(exc, CallTimedOut):
+            last["timeouts"] += 1
+        if repeated:
+            last["why_not"] = "the server gave the same error twice; not retried again"
+        elif last["timeouts"] >= MAX_TIMEOUTS:
+            last["why_not"] = f"timed out {last['timeouts']} times; not retried again"
+        elif clock() >= end:
+            last["why_not"] = f"the call's {policy.budget:.0f} s budget is spent"  # type: ignore[union-attr]
+        return last["why_not"] is None
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -225,23 +297,71 @@ async def with_retries(
         if on_retry is not None:
             on_retry()
 
+    def wait(state: RetryCallState) -> float:
+        return max(0.0, min(_wait(state), end - clock()))
+
+    async def attempt() -> T:
+        if policy is None:
+            return await _attempt(call, backoff, limiter, watch)
+        left = end - clock()
+        return await _timed(lambda: _attempt(call, backoff, limiter, watch), policy, left)
+
     retrying = AsyncRetrying(
-        retry=retry_if_exception_type(RetryableModelError),
-        stop=stop_after_attempt(MAX_ATTEMPTS),
-        wait=_wait,
+        retry=worth_retrying,
+        stop=lambda state: state.attempt_number >= MAX_ATTEMPTS,
+        wait=wait,
         sleep=lambda seconds: backoff.nap(seconds, watch),
         before_sleep=before_sleep,
         reraise=True,
     )
     try:
-        async for attempt in retrying:
-            with attempt:
-                return await _attempt(call, backoff, limiter, watch)
+        async for attempt_ in retrying:
+            with attempt_:
+                return await attempt()
     except AccountStop as exc:
         if watch is not None:
             watch.stopped(exc)
         raise
+    except RetryableModelError as exc:
+        if last["why_not"] is not None:
+            raise ModelError(f"{exc}; {last['why_not']}") from None
+        raise
     raise AssertionError("unreachable: tenacity reraises the last error")
+
+
+def note(kind: str, message: str) -> None:
+    """A journal event of the current agent (`kind`: `waiting`, `api_error`, ...), when
+    an agent's watch is listening (library calls outside a run have none)."""
+    tell = getattr(WATCH.get(), "note", None)
+    if tell is not None:
+        tell(kind, message)
+
+
+async def _timed(
+    attempt: Callable[[], Awaitable[T]],
+    policy: CallPolicy,
+    left: float,
+) -> T:
+    """One attempt cut at its timeout (or what is `left` of the call's budget); one that
+    waits long says so. The cut cancels the attempt: the SDK closes its connection."""
+    limit = max(0.001, min(policy.timeout_s, left))
+    loop = asyncio.get_running_loop()
+    waiting = loop.call_later(
+        policy.warn_after,
+        note,
+        "waiting",
+        f"{policy.label}: a call has waited {policy.warn_after:.0f} s for the server "
+        f"(it times out at {limit:.0f} s; timeout_s sets it)",
+    )
+    try:
+        async with asyncio.timeout(limit):
+            return await attempt()
+    except TimeoutError:
+        message = f"{policy.label} call timed out after {limit:.0f} s (timeout_s)"
+        note("timeout", f"{message}; the request was cancelled and its connection closed")
+        raise CallTimedOut(message) from None
+    finally:
+        waiting.cancel()
 
 
 async def _attempt(
@@ -299,7 +419,20 @@ def _why(exc: BaseException) -> str:
 def classify(
     exc: Exception, *, provider: str, model: str, key_var: str, base_url_var: str = ""
 ) -> ModelError:
-    """The fanflow error for an SDK exception (see the module docstring)."""
+    """The fanflow error for an SDK exception (see the module docstring). When the message
+    shown is not the whole body, the body goes to the journal (`api_error` event)."""
+    error = _classify(exc, provider, model, key_var, base_url_var)
+    if getattr(exc, "status_code", None) is not None:
+        raw = wire.raw_message(exc)
+        if wire.shown_message(raw) != " ".join(raw.split()):  # cut or summed up: keep it all
+            status = exc.status_code  # type: ignore[attr-defined]
+            note("api_error", f"{provider} answered {status}: {redact(wire.detail(exc))}")
+    return error
+
+
+def _classify(
+    exc: Exception, provider: str, model: str, key_var: str, base_url_var: str
+) -> ModelError:
     status = getattr(exc, "status_code", None)
     if status is None:
         failure = connect_failure(exc)
@@ -309,13 +442,27 @@ def classify(
             return Unreachable(
                 f"{provider} request cannot reach {where} ({failure})", where, failure, hint
             )
-        kind = "timed out" if "Timeout" in type(exc).__name__ else "connection failed"
-        return RetryableModelError(f"{provider} request {kind}: {redact(str(exc))}")
-    message = redact(_api_message(exc)) or f"HTTP {status}"
+        if "Timeout" in type(exc).__name__:
+            return CallTimedOut(f"{provider} request timed out: {redact(str(exc))}")
+        return RetryableModelError(f"{provider} request connection failed: {redact(str(exc))}")
+    raw = redact(wire.raw_message(exc))
+    message = _api_message(exc) or f"HTTP {status}"
     headers = getattr(getattr(exc, "response", None), "headers", {}) or {}
-    stop = account_stop(status, _error_codes(exc), message, headers)
+    codes = _error_codes(exc)
+    stop = account_stop(status, codes, message, headers)
     if stop is not None:
         return AccountStop(f"{provider} {stop} ({status}): {message}")
+    overflow = wire.context_overflow(codes, raw, getattr(exc, "body", None))
+    if overflow is not None and status not in (401, 403, 404, 429):
+        return ContextTooLong(
+            f"{provider} API {status}: the request is longer than the model's context "
+            f"window: {message}",
+            *overflow,
+        )
+    if wire.is_validation(status, raw):
+        return ModelError(
+            f"{provider} API {status}: the server rejected the request as invalid: {message}"
+        )
     if status in (408, 409, 429) or status >= 500:
         error = RetryableModelError(
             f"{provider} API {status}: {message}",
@@ -324,6 +471,7 @@ def classify(
             shared=status != 429 or not budget_left(headers),
         )
         error.status = status
+        error.fingerprint = wire.fingerprint(status, raw)
         return error
     if status in (401, 403):
         refused = FatalModelError(
@@ -409,16 +557,8 @@ def endpoint(exc: BaseException) -> str:
 
 
 def _api_message(exc: Exception) -> str:
-    """The API's own message, on one line; an HTML error page is named, not pasted."""
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return " ".join(str(inner["message"]).split())[:500]
-    text = str(getattr(exc, "message", "") or exc)
-    if "<html" in text.lower() or "<!doctype" in text.lower():
-        return "the server answered with an HTML page, not the API's JSON (a proxy or wrong URL?)"
-    return " ".join(text.split())[:500]
+    """The API's own message, on one line (`_wire_errors.shown_message`)."""
+    return redact(wire.shown_message(wire.raw_message(exc)))
 
 
 _REMAINING = re.compile(r"^(anthropic-ratelimit-.*-remaining|x-ratelimit-remaining-.*)$")
