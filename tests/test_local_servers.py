@@ -577,3 +577,16 @@ async def test_the_first_chunk_is_the_stagger_cue(serve):
             await model.request(ask(max_tokens=200))
         await model.aclose()
     assert began == [1]
+
+
+async def test_synthesize_on_a_small_server_splits_before_any_request_overflows(serve):
+    """The server's n_ctx is asked before synthesize decides how to split, so data that
+    would overflow one 2,048-token window is split up front: no request is refused."""
+    data = [{"file": f"f{i}.py", "note": "a finding about locking " * 12} for i in range(60)]
+    script = f"result = await synthesize({data!r})"
+    async with serve(LocalServer(n_ctx=2048)) as api:
+        report = await run(script, model_name="openai:local")
+    assert report["status"] == "succeeded", report["errors"]
+    assert len(chats(api)) > 1  # split into parts, then the parts merged
+    assert [r.status for r in chats(api) if r.status != 200] == []  # none overflowed
+    assert report["agents"]["failed"] == 0

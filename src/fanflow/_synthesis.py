@@ -60,6 +60,7 @@ async def synthesize(
     if empty is not None:
         return {"ok": False, "error": empty}
     asked = instructions or DEFAULT_INSTRUCTIONS
+    await scheduler.models.get(name).context_size()  # a local server is asked its n_ctx once
     budget = _budget(scheduler, name, asked)
     outcome = await _reduce(scheduler, data, asked, name, schema, budget, 0, MAX_SPLITS, "")
     if outcome["ok"]:
