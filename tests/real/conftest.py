@@ -24,6 +24,14 @@ MODEL = f"openai:{MODEL_NAME}"
 CALL_S = 900.0  # a bound on a hung CLI call, never a timing assertion
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.real)
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def provisioned() -> tuple[Path, Path]:
     try:
