@@ -203,11 +203,14 @@ class Recorder:
         runner = web.AppRunner(app)
         self._loop.run_until_complete(runner.setup())
         self._loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
-        self._session = ClientSession(timeout=ClientTimeout(total=None))
+        self._session = self._loop.run_until_complete(self._client())
         self._ready.set()
         self._loop.run_forever()
         self._loop.run_until_complete(self._session.close())
         self._loop.run_until_complete(runner.cleanup())
+
+    async def _client(self) -> ClientSession:
+        return ClientSession(timeout=ClientTimeout(total=None))  # made on the proxy's loop
 
     async def _forward(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
