@@ -1,0 +1,35 @@
+"""`synthesize` over data bigger than the server's 2k context per slot: it splits the
+data to fit (from the server's context size, or on its context-length 400) and
+succeeds, instead of failing on a 400 (D4)."""
+
+from __future__ import annotations
+
+from ._server import CTX_TOTAL, SLOTS
+
+NOTE = "the river carries silt to the sea, and the farmers on its banks plant rice. "
+SYNTH = f"""
+phase("fanin")
+notes = ["note " + str(i) + ": " + {NOTE!r} * 4 for i in range(40)]
+await synthesize({{"notes": notes}}, instructions="One short sentence about the notes.")
+"""
+
+
+def test_synthesize_splits_data_bigger_than_the_context(fanflow, recorder, server):
+    status, props = server.get("/props")
+    assert status == 200
+    per_slot = props["default_generation_settings"]["n_ctx"]
+    assert per_slot == CTX_TOTAL // SLOTS  # the server really has a 2k context per slot
+    data_chars = 40 * (len("note 00: ") + 4 * len(NOTE))
+    assert data_chars // 4 > per_slot  # the data alone is bigger than the context
+
+    done, report = fanflow.run(SYNTH)
+    assert done.returncode == 0, (done.stderr[-2000:], report.get("errors"))
+    assert report["status"] == "succeeded", report["errors"]
+    assert isinstance(report["result"], str | dict | list) and report["result"]
+
+    answered = [b for b in recorder.chats() if b.get("_status") == 200]
+    # split: several chunk syntheses, then a synthesis of them
+    assert len(answered) >= 3, [b.get("_status") for b in recorder.chats()]
+    for body in answered:
+        sent = sum(len(m.get("content") or "") for m in body["messages"])
+        assert sent < data_chars  # no answered request carried all of the data
