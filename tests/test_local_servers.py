@@ -10,6 +10,7 @@ connections, D9 error lines, and streaming.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -590,3 +591,32 @@ async def test_synthesize_on_a_small_server_splits_before_any_request_overflows(
     assert len(chats(api)) > 1  # split into parts, then the parts merged
     assert [r.status for r in chats(api) if r.status != 200] == []  # none overflowed
     assert report["agents"]["failed"] == 0
+
+
+def schema_ask(tools=()) -> ModelRequest:
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    return dataclasses.replace(ask(tools=tools), schema=schema)
+
+
+async def test_a_schema_goes_as_response_format_json_schema_and_not_beside_local_tools(serve):
+    async with serve(LocalServer()) as api:
+        model = OpenAIModel("local")
+        await model.request(schema_ask())
+        await model.request(schema_ask(tools=[TOOL]))
+        await model.aclose()
+    plain, with_tools = (r.body for r in chats(api))
+    assert plain["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "answer", "schema": schema_ask().schema, "strict": False},
+    }
+    assert "response_format" not in with_tools  # a grammar would forbid the tool call
+
+
+async def test_a_server_refusing_response_format_is_not_sent_it_again(serve):
+    async with serve(LocalServer(refuse={"response_format"})) as api:
+        model = OpenAIModel("local")
+        for _ in range(3):
+            await model.request(schema_ask())
+        await model.aclose()
+    assert [r.status for r in chats(api)] == [400, 200, 200, 200]
+    assert all("response_format" not in r.body for r in chats(api)[1:])

@@ -14,12 +14,14 @@ generating for it. What differs between servers:
 - an assistant turn that only calls tools has `content: null` at OpenAI and
   `content: ""` elsewhere (llama-cpp-python answers a null with HTTP 500);
 - a 400 that names a field we sent (`stream_options`, `max_completion_tokens`,
-  `max_tokens`, `tool_choice`, `stream`) teaches this model, for the rest of
+  `max_tokens`, `tool_choice`, `response_format`, `stream`) teaches this model, for the rest of
   the run, to stop sending it, and the call is made again at once;
 - a stream without usage (llama-cpp-python ignores `stream_options`) is counted
   by estimate: the conversation sent, and the larger of the content chunks
   received and the four-characters-a-token estimate of the reply;
-- a server's context size is asked once (`_local.probe`) unless configured.
+- a server's context size is asked once (`_local.probe`) unless configured;
+- a spawn's schema goes as `response_format` json_schema (a grammar on llama-server
+  and vLLM), except on a local server's turns that offer tools.
 
 Effort maps to `reasoning_effort` on reasoning models (o-series, gpt-5). Prompt
 caching is automatic on this API: the shared prefix (system prompt, tools) is
@@ -57,7 +59,14 @@ FIELDS = ("both", "max_tokens", "max_completion_tokens")
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 _EFFORT = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
 _FINISH = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}
-_LEARNABLE = ("stream_options", "max_completion_tokens", "max_tokens", "tool_choice", "stream")
+_LEARNABLE = (
+    "stream_options",
+    "max_completion_tokens",
+    "max_tokens",
+    "tool_choice",
+    "response_format",
+    "stream",
+)
 """Fields a server may refuse by name; each is dropped at most once per model (bounded)."""
 
 
@@ -84,7 +93,7 @@ class OpenAIModel(ProviderModel):
                 f"[models.openai] max_tokens_field = {field!r} must be one of {', '.join(FIELDS)}"
             )
         default = "max_completion_tokens" if self.official else "both"
-        self._send = {"stream", "stream_options", "tool_choice"}
+        self._send = {"stream", "stream_options", "tool_choice", "response_format"}
         self._send |= (
             {"max_tokens", "max_completion_tokens"}
             if (field or default) == "both"
@@ -263,6 +272,15 @@ class OpenAIModel(ProviderModel):
             ]
             if "tool_choice" in self._send:
                 params["tool_choice"] = "auto"
+        if req.schema is not None and "response_format" in self._send:
+            # the schema as a grammar (llama-server, vLLM) or structured output (OpenAI);
+            # not strict, which would demand every property and no extra ones. A local
+            # grammar would also forbid tool calls, so there it waits for a tool-less turn.
+            if self.official or not req.tools:
+                params["response_format"] = {
+                    "type": "json_schema",
+                    "json_schema": {"name": "answer", "schema": req.schema, "strict": False},
+                }
         if req.effort and self.model.startswith(_REASONING_PREFIXES):
             params["reasoning_effort"] = _EFFORT[req.effort]
         return params
