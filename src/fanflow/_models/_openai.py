@@ -272,15 +272,15 @@ class OpenAIModel(ProviderModel):
             ]
             if "tool_choice" in self._send:
                 params["tool_choice"] = "auto"
-        if req.schema is not None and "response_format" in self._send:
-            # the schema as a grammar (llama-server, vLLM) or structured output (OpenAI);
-            # not strict, which would demand every property and no extra ones. A local
-            # grammar would also forbid tool calls, so there it waits for a tool-less turn.
-            if self.official or not req.tools:
-                params["response_format"] = {
-                    "type": "json_schema",
-                    "json_schema": {"name": "answer", "schema": req.schema, "strict": False},
-                }
+        # the schema as a grammar (llama-server, vLLM) or structured output (OpenAI); not
+        # strict, which would demand every property and no extra ones. A local grammar
+        # would also forbid tool calls, so there it waits for a tool-less turn.
+        grammar_fits = self.official or not req.tools
+        if req.schema is not None and "response_format" in self._send and grammar_fits:
+            params["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": req.schema, "strict": False},
+            }
         if req.effort and self.model.startswith(_REASONING_PREFIXES):
             params["reasoning_effort"] = _EFFORT[req.effort]
         return params
