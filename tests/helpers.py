@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import json
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,22 @@ from fanflow._models import ToolCall, ToolResult, ToolSpec
 from fanflow._run import execute_script
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+async def fanflow_process(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """`python -m fanflow ARGS` started from the repo with `env`, its output piped."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fanflow",
+        *args,
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
 EXAMPLE = REPO / "examples" / "race_audit" / "audit.py"
 
 

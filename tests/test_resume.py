@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from fakeapi import FakeAPI, Faults
-from helpers import REPO, run
+from helpers import REPO, fanflow_process, run
 
 from fanflow import ConfigError
 from fanflow._journal import Journal
@@ -33,17 +33,7 @@ def env_for(api: FakeAPI, home: Path) -> dict[str, str]:
     }
 
 
-async def fanflow(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fanflow",
-        *args,
-        cwd=REPO,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+fanflow = fanflow_process
 
 
 def db_count(home: Path, sql: str) -> int:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from fakeapi import FakeAPI, Faults
-from helpers import REPO, journal_run
+from helpers import REPO, fanflow_process, journal_run
 
 from fanflow._journal import Journal
 from fanflow._journal._lease import LeaseHeld, LeaseLost, pid_alive
@@ -242,16 +242,7 @@ async def test_two_resumes_started_together_run_exactly_once(tmp_path):
         }
 
         async def fanflow(*args: str) -> asyncio.subprocess.Process:
-            return await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "fanflow",
-                *args,
-                cwd=REPO,
-                env=env,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
+            return await fanflow_process(*args, env=env)
 
         first = await fanflow(
             "run", str(tmp_path / "flow.py"), "--model", "anthropic:claude-sonnet-4-6",
